@@ -1,0 +1,57 @@
+# mmkit: the two commands a learner needs are `make lab` and `make test`.
+# Both create .venv on first use with nothing but python3 and make.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.mmkit-installed
+LAB_ARGS ?=
+# Optional: a PyTorch wheel index, e.g. TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# for the small CPU-only build on a laptop (see README).
+TORCH_INDEX ?=
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+NBVAL := --nbval-lax --sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
+# JupyterLab refuses to run as root (CI, containers) unless told it may.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: setup lab test lint unit test-notebooks test-offline notebooks bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+ifneq ($(TORCH_INDEX),)
+	$(BIN)/python -m pip install torch torchvision --index-url $(TORCH_INDEX)
+endif
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $@
+
+setup: $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
+
+test: lint unit test-notebooks
+
+lint: setup
+	$(BIN)/ruff check mmkit tests bench data notebooks
+
+unit: setup
+	$(BIN)/pytest tests
+
+test-notebooks: setup
+	$(BIN)/pytest $(NBVAL) $(NOTEBOOKS)
+
+# Run every notebook with the network cut (needs root for `unshare -n`).
+test-offline: setup
+	unshare -n sh -c 'ip link set lo up && $(BIN)/python bench/run_notebooks.py --offline-check $(NOTEBOOKS)'
+
+# Re-execute every notebook in place, top to bottom in a fresh kernel, and strip widget state.
+notebooks: setup
+	$(BIN)/python bench/run_notebooks.py --inplace $(NOTEBOOKS)
+
+bench: setup
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,37 @@
+"""mmkit: build every piece of a multimodal model, and check it against the libraries.
+
+Importing mmkit is light on purpose: it loads torch and nothing heavier. Submodules such as
+``mmkit.scratch`` or ``mmkit.widgets`` are imported the first time you touch them, and the
+heavy libraries (librosa, captum, torchvision) only inside the functions that need them.
+"""
+
+import importlib
+
+from mmkit.core import get_device, seed_everything
+
+__version__ = "0.1.0"
+__all__ = ["get_device", "seed_everything", "__version__"]
+
+_SUBMODULES = {
+    "checks",
+    "core",
+    "data",
+    "encoders",
+    "exercises",
+    "explain",
+    "fusion",
+    "metrics",
+    "models",
+    "preprocess",
+    "scratch",
+    "train",
+    "viz",
+    "widgets",
+}
+
+
+def __getattr__(name):
+    # PEP 562: `mmkit.widgets` works without an explicit import, but costs nothing until used.
+    if name in _SUBMODULES:
+        return importlib.import_module(f"mmkit.{name}")
+    raise AttributeError(f"module 'mmkit' has no attribute {name!r}")

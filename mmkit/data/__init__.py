@@ -1,0 +1,1 @@
+"""Datasets of dict samples: {"image", "text", "audio", "video", "label", ...}."""

@@ -1,0 +1,1 @@
+"""Preprocessing per modality: image transforms, text vocabularies, audio features, video."""

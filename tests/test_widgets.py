@@ -1,0 +1,107 @@
+"""Drive each explorer as a learner would, without a browser: move a control, then check
+that the plotted data (and the image sent to the browser) changed as it should."""
+
+import base64
+
+import numpy as np
+import pytest
+import torch
+
+from mmkit import toy_problems, widgets
+
+
+def _probabilities(logits, temperature):
+    return torch.softmax(torch.tensor(logits, dtype=torch.float64) / temperature, -1).numpy()
+
+
+def test_softmax_explorer_default_state_shows_the_articles_example():
+    explorer = widgets.softmax_explorer()
+    np.testing.assert_allclose(explorer.plots["logits"].heights(), [2, -1, 3, 0])
+    np.testing.assert_allclose(
+        explorer.plots["probabilities"].heights(), [0.2562, 0.0128, 0.6964, 0.0347], atol=5e-5
+    )
+    assert "sum of probabilities = 1.0000" in explorer.status.value
+
+
+@pytest.mark.parametrize("name", ["z1", "z2", "z3", "z4"])
+def test_moving_a_logit_moves_its_bar_and_all_probabilities(name):
+    explorer = widgets.softmax_explorer()
+    before = explorer.image.value
+    explorer.controls[name].value = 5.0
+    logits = [explorer.controls[f"z{i}"].value for i in range(1, 5)]
+    assert logits[int(name[1]) - 1] == 5.0
+    np.testing.assert_allclose(explorer.plots["logits"].heights(), logits)
+    np.testing.assert_allclose(explorer.plots["probabilities"].heights(), _probabilities(logits, 1.0))
+    assert explorer.image.value != before
+
+
+def test_temperature_flattens_and_sharpens():
+    explorer = widgets.softmax_explorer()
+    explorer.controls["temperature"].value = 10.0
+    hot = explorer.plots["probabilities"].heights()
+    np.testing.assert_allclose(hot, _probabilities([2, -1, 3, 0], 10.0))
+    explorer.controls["temperature"].value = 0.1
+    cold = explorer.plots["probabilities"].heights()
+    np.testing.assert_allclose(cold, _probabilities([2, -1, 3, 0], 0.1))
+    assert hot.max() < 0.4 and cold.max() > 0.99
+
+
+def test_gradient_descent_explorer_plots_the_trajectory():
+    explorer = widgets.gradient_descent_explorer(lr=0.1, steps=2)
+    xs, ys = explorer.plots["curve"].path.get_data()
+    np.testing.assert_allclose(xs, [2.0, 1.8, 1.64])
+    np.testing.assert_allclose(ys, [1.0, 0.64, 0.4096])
+    assert explorer.plots["bowl"].path.get_data()[0].shape == (3,)
+
+
+def test_steps_slider_changes_the_number_of_points():
+    explorer = widgets.gradient_descent_explorer()
+    explorer.controls["steps"].value = 25
+    assert len(explorer.plots["curve"].path.get_data()[0]) == 26
+    assert len(explorer.plots["bowl"].path.get_data()[0]) == 26
+
+
+def test_learning_rate_slider_turns_convergence_into_divergence():
+    explorer = widgets.gradient_descent_explorer(lr=0.1, steps=20)
+    xs, _ = explorer.plots["curve"].path.get_data()
+    assert abs(xs[-1] - 1) < 0.05
+    assert "curve converges" in explorer.status.value
+    before = explorer.image.value
+    explorer.controls["lr"].value = 1.2
+    xs, _ = explorer.plots["curve"].path.get_data()
+    assert abs(xs[-1] - 1) > 100
+    assert "curve does not converge" in explorer.status.value
+    assert explorer.image.value != before
+
+
+def test_bowl_diverges_before_the_curve_does():
+    bowl = toy_problems.QuadraticBowl()
+    explorer = widgets.gradient_descent_explorer(lr=0.7, steps=30)
+    path = np.stack(explorer.plots["bowl"].path.get_data(), axis=1)
+    assert np.abs(path[-1] - bowl.minimum.numpy()).max() > 1e3
+    assert "curve converges" in explorer.status.value
+    assert "bowl does not converge" in explorer.status.value
+
+
+def test_explorer_carries_a_static_png_for_viewers_without_a_kernel():
+    explorer = widgets.softmax_explorer()
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
+
+
+def test_an_error_in_a_callback_is_shown_in_the_status_line():
+    explorer = widgets.softmax_explorer()
+    explorer._draw = lambda **values: 1 / 0
+    explorer.refresh()
+    assert "Error: division by zero" in explorer.status.value
+
+
+@pytest.mark.parametrize(("factory", "kwargs", "match"), [
+    (widgets.softmax_explorer, {"logits": [1.0]}, "logits must hold 2 to 8 numbers, got 1"),
+    (widgets.softmax_explorer, {"temperature": 0}, "temperature must be a finite number > 0"),
+    (widgets.gradient_descent_explorer, {"lr": -1}, "lr must be a finite number > 0"),
+])
+def test_explorers_reject_bad_arguments(factory, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        factory(**kwargs)
