@@ -1,0 +1,159 @@
+"""The benchmark: does every lesson fit a classroom machine?
+
+    make bench        (or: python bench/bench.py [--only-notebooks 01 ...])
+
+Measures, in one run on this machine:
+  - each notebook: wall seconds and peak kernel memory, in a fresh kernel;
+  - `import mmkit`: seconds beyond `import torch`;
+  - each widget: median seconds per update (compute + redraw) over 20 control changes;
+  - ratios against the libraries, side by side.
+It prints a table, checks the budgets of DESIGN.md, and writes bench/RESULTS.md.
+"""
+
+import argparse
+import datetime
+import inspect
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import ipywidgets
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_notebooks import run_notebook, write_atomically  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_SECONDS, NOTEBOOK_MB, IMPORT_SECONDS, WIDGET_SECONDS = 60, 1536, 0.3, 0.100
+
+
+def machine_description() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kb / 1024**2:.0f} GiB"
+    except OSError:
+        memory = "unknown memory"
+    threads = torch.get_num_threads()
+    return (
+        f"{cpu}; {os.cpu_count()} cores ({threads} torch threads); {memory}; "
+        f"Python {platform.python_version()}; torch {torch.__version__}; "
+        f"GPU: {'yes' if torch.cuda.is_available() else 'none'}"
+    )
+
+
+def bench_notebooks(selected) -> list[tuple]:
+    rows = []
+    for path in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        if selected and path.name[:2] not in selected:
+            continue
+        print(f"  {path.name} ...", end=" ", flush=True)
+        run = run_notebook(path, measure=True)
+        ok = run.seconds <= NOTEBOOK_SECONDS and run.peak_mb <= NOTEBOOK_MB
+        print(f"{run.seconds:.1f} s, {run.peak_mb:.0f} MB", flush=True)
+        rows.append((path.name, f"{run.seconds:.1f}", f"{run.peak_mb:.0f}", "yes" if ok else "NO"))
+    return rows
+
+
+def bench_import(repeats: int = 7) -> float:
+    code = (
+        "import time, torch; t = time.perf_counter(); import mmkit; "
+        "print(time.perf_counter() - t)"
+    )
+    times = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True).stdout)
+        for _ in range(repeats)
+    ]
+    return statistics.median(times)
+
+
+def _nudged_value(control, i: int):
+    """The i-th of 20 values spread over a control's range (what a learner might pick)."""
+    fraction = ((i * 7) % 20 + 0.5) / 20  # jump around the range rather than sweep it
+    if isinstance(control, ipywidgets.FloatLogSlider):
+        return control.base ** (control.min + fraction * (control.max - control.min))
+    if isinstance(control, (ipywidgets.FloatSlider, ipywidgets.IntSlider)):
+        value = control.min + fraction * (control.max - control.min)
+        return round(value) if isinstance(control, ipywidgets.IntSlider) else value
+    if isinstance(control, ipywidgets.Dropdown):
+        return control.options[i % len(control.options)]
+    if isinstance(control, ipywidgets.Checkbox):
+        return not control.value
+    raise TypeError(f"the benchmark cannot move a {type(control).__name__}")
+
+
+def bench_widgets(updates: int = 20) -> list[tuple]:
+    from mmkit import widgets
+
+    rows = []
+    for name, factory in inspect.getmembers(widgets, inspect.isfunction):
+        if not name.endswith("_explorer"):
+            continue
+        explorer = factory()
+        controls = list(explorer.controls.values())
+        times = []
+        for i in range(updates):
+            control = controls[i % len(controls)]
+            value = _nudged_value(control, i)
+            start = time.perf_counter()
+            control.value = value
+            times.append(time.perf_counter() - start)
+        median = statistics.median(times)
+        ok = "yes" if median <= WIDGET_SECONDS else "NO"
+        rows.append((name, f"{1000 * median:.1f}", f"{1000 * max(times):.1f}", ok))
+    return rows
+
+
+def _table(header, rows) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="mmkit benchmark")
+    parser.add_argument("--only-notebooks", nargs="*", default=None,
+                        help="notebook numbers to run, e.g. 00 01 (default: all)")
+    args = parser.parse_args(argv)
+
+    machine = machine_description()
+    print(f"machine: {machine}\nnotebooks (fresh kernel each):")
+    notebooks = bench_notebooks(args.only_notebooks)
+    print("import mmkit ...", flush=True)
+    import_seconds = bench_import()
+    print("widgets ...", flush=True)
+    widget_rows = bench_widgets()
+
+    import_ok = "yes" if import_seconds <= IMPORT_SECONDS else "NO"
+    report = "\n\n".join([
+        "# Benchmark results",
+        f"Written by `make bench` on {datetime.date.today().isoformat()}.\n\nMachine: {machine}",
+        f"## Notebooks (budget: ≤ {NOTEBOOK_SECONDS} s and ≤ {NOTEBOOK_MB / 1024:.1f} GB each)",
+        _table(["notebook", "wall s", "peak MB", "within budget"], notebooks),
+        f"## `import mmkit` beyond `import torch` (budget ≤ {IMPORT_SECONDS} s)",
+        _table(["median s", "within budget"], [(f"{import_seconds:.3f}", import_ok)]),
+        f"## Widget updates, compute + redraw (budget: median ≤ {1000 * WIDGET_SECONDS:.0f} ms)",
+        _table(["widget", "median ms", "max ms", "within budget"], widget_rows),
+        "Peak memory is the kernel process's maximum resident set size; with the CUDA build of"
+        " PyTorch about 500 MB of it is `import torch` alone (the CPU-only build is smaller).",
+    ]) + "\n"
+    print("\n" + report)
+    write_atomically(ROOT / "bench" / "RESULTS.md", report)
+    failed = [r for r in notebooks + widget_rows if r[-1] == "NO"] + (
+        [("import",)] if import_ok == "NO" else [])
+    if failed:
+        print(f"over budget: {', '.join(r[0] for r in failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
