@@ -102,7 +102,8 @@ def lab_url(tmp_path_factory, browser):
                 break
             except OSError:
                 if server.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"JupyterLab did not start:\n{(work / 'lab.log').read_text()}")
+                    log_text = (work / "lab.log").read_text()
+                    raise RuntimeError(f"JupyterLab did not start:\n{log_text}") from None
                 time.sleep(0.5)
         yield url
     finally:
