@@ -105,3 +105,33 @@ def test_an_error_in_a_callback_is_shown_in_the_status_line():
 def test_explorers_reject_bad_arguments(factory, kwargs, match):
     with pytest.raises(ValueError, match=match):
         factory(**kwargs)
+
+
+def test_data_browser_shows_one_scene_in_all_four_modalities():
+    from mmkit.data import ShapesWorld
+    from mmkit.viz import frame_strip
+
+    browser = widgets.data_browser(seed=3, n=16)
+    browser.controls["index"].value = 5
+    sample = ShapesWorld(n=16, seed=3)[5]
+    shown = browser.plots["image"].artist.get_array()
+    np.testing.assert_allclose(shown, sample["image"].permute(1, 2, 0).numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        browser.plots["video"].artist.get_array(),
+        np.moveaxis(frame_strip(sample["video"]), 0, -1), atol=1e-6,
+    )
+    np.testing.assert_allclose(browser.plots["waveform"].line.get_ydata(), sample["audio"].numpy())
+    assert sample["text"] in browser.figure.get_suptitle()
+    assert f"direction={sample['attributes']['direction']}" in browser.status.value
+
+
+def test_data_browser_noise_slider_corrupts_the_scene():
+    browser = widgets.data_browser(seed=1, n=8)
+    clean_image = np.array(browser.plots["image"].artist.get_array())
+    clean_sound = browser.children[1].children[2].value
+    browser.controls["noise"].value = 0.3
+    noisy_image = np.array(browser.plots["image"].artist.get_array())
+    assert np.abs(noisy_image - clean_image).mean() > 0.05
+    assert browser.children[1].children[2].value != clean_sound  # the audio player
+    browser.controls["noise"].value = 0.0
+    np.testing.assert_allclose(browser.plots["image"].artist.get_array(), clean_image)
