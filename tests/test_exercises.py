@@ -70,3 +70,17 @@ def test_check_learning_rate(lr, passed, words):
     feedback = exercises.check_learning_rate(lr)
     assert bool(feedback) is passed
     assert words in feedback.message
+
+
+@pytest.mark.parametrize(("fn", "passed", "words"), [
+    (lambda x, m, s: (x - m.view(1, -1, 1, 1)) / s.view(1, -1, 1, 1), True, "correct"),
+    (lambda x, m, s: x * s.view(1, -1, 1, 1) + m.view(1, -1, 1, 1), False, "undoes"),
+    (lambda x, m, s: (x - m.mean()) / s.mean(), False, "one mean and std for all channels"),
+    (lambda x, m, s: x - m.view(1, -1, 1, 1), False, "forgets to divide"),
+    (lambda x, m, s: (x - m.view(1, -1, 1, 1)) / s.view(1, -1, 1, 1)[:, :, :1].mean(), False, "differ"),
+    (lambda x, m, s: x.mean(0), False, "reshape mean and std"),
+])
+def test_check_normalize(fn, passed, words):
+    feedback = exercises.check_normalize(fn)
+    assert feedback.passed is passed
+    assert words in feedback.message
