@@ -6,7 +6,7 @@ Measures, in one run on this machine:
   - each notebook: wall seconds and peak kernel memory, in a fresh kernel;
   - `import mmkit`: seconds beyond `import torch`;
   - each widget: median seconds per update (compute + redraw) over 20 control changes;
-  - ratios against the libraries, side by side.
+  - ratios against the libraries, side by side (RATIOS below).
 It prints a table, checks the budgets of DESIGN.md, and writes bench/RESULTS.md.
 """
 
@@ -96,8 +96,8 @@ def bench_widgets(updates: int = 20) -> list[tuple]:
 
     rows = []
     for name, factory in inspect.getmembers(widgets, inspect.isfunction):
-        if not name.endswith("_explorer"):
-            continue
+        if inspect.signature(factory).return_annotation is not widgets.Explorer:
+            continue  # every front end is annotated "-> Explorer"
         explorer = factory()
         controls = list(explorer.controls.values())
         times = []
@@ -110,6 +110,45 @@ def bench_widgets(updates: int = 20) -> list[tuple]:
         median = statistics.median(times)
         ok = "yes" if median <= WIDGET_SECONDS else "NO"
         rows.append((name, f"{1000 * median:.1f}", f"{1000 * max(times):.1f}", ok))
+    return rows
+
+
+def _median_seconds(fn, repeats: int = 20) -> float:
+    fn()  # warm up: first calls compile (numba) or allocate
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def ratio_mfcc() -> tuple[str, float, float]:
+    """mmkit.scratch.mfcc against librosa.feature.mfcc on one second of 8 kHz audio."""
+    import librosa
+    import numpy as np
+
+    from mmkit.scratch.audio import mfcc
+
+    y = np.random.default_rng(0).standard_normal(8000)
+    y_torch = torch.from_numpy(y)
+    options = {"n_mfcc": 13, "n_fft": 256, "hop_length": 64, "n_mels": 40}
+    ours = _median_seconds(lambda: mfcc(y_torch, sr=8000, **options))
+    theirs = _median_seconds(lambda: librosa.feature.mfcc(y=y, sr=8000, **options))
+    return "MFCC, 1 s at 8 kHz: mmkit.scratch.mfcc / librosa.feature.mfcc", ours, theirs
+
+
+# Each returns (what, ours in s, reference in s), measured side by side in this run. Later
+# lessons add theirs here: the training loop against a plain PyTorch loop, metrics against
+# scikit-learn.
+RATIOS = [ratio_mfcc]
+
+
+def bench_ratios() -> list[tuple]:
+    rows = []
+    for measure in RATIOS:
+        what, ours, theirs = measure()
+        rows.append((what, f"{1000 * ours:.2f}", f"{1000 * theirs:.2f}", f"{ours / theirs:.2f}"))
     return rows
 
 
@@ -132,6 +171,8 @@ def main(argv=None) -> int:
     import_seconds = bench_import()
     print("widgets ...", flush=True)
     widget_rows = bench_widgets()
+    print("ratios ...", flush=True)
+    ratio_rows = bench_ratios()
 
     import_ok = "yes" if import_seconds <= IMPORT_SECONDS else "NO"
     report = "\n\n".join([
@@ -143,6 +184,8 @@ def main(argv=None) -> int:
         _table(["median s", "within budget"], [(f"{import_seconds:.3f}", import_ok)]),
         f"## Widget updates, compute + redraw (budget: median ≤ {1000 * WIDGET_SECONDS:.0f} ms)",
         _table(["widget", "median ms", "max ms", "within budget"], widget_rows),
+        "## Ratios against the libraries (median of 20 runs each, same inputs, same run)",
+        _table(["what", "ours ms", "library ms", "ratio"], ratio_rows),
         "Peak memory is the kernel process's maximum resident set size; with the CUDA build of"
         " PyTorch about 500 MB of it is `import torch` alone (the CPU-only build is smaller).",
     ]) + "\n"

@@ -46,6 +46,7 @@ def run_notebook(path, inplace: bool = False, measure: bool = False, timeout: in
         timeout=timeout,
         kernel_name="python3",
         store_widget_state=False,
+        record_timing=False,  # timestamps would make every re-run a noisy diff
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
