@@ -89,7 +89,8 @@ def lab_url(tmp_path_factory, browser):
         sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
         "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
         f"--ServerApp.root_dir={work / 'notebooks'}", "--LabApp.expose_app_in_browser=True",
-        f"--LabApp.user_settings_dir={work / 'settings'}", "--allow-root",
+        f"--LabApp.user_settings_dir={work / 'settings'}",
+        f"--LabApp.workspaces_dir={work / 'workspaces'}", "--allow-root",
     ]
     log = open(work / "lab.log", "w")
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=work)
@@ -131,7 +132,8 @@ def test_notebook_runs_and_its_widgets_respond(notebook, browser, lab_url):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{lab_url}/lab/tree/{notebook.name}")
+        # A workspace of its own, so no tab of another notebook is restored beside it.
+        page.goto(f"{lab_url}/lab/workspaces/{notebook.stem}/tree/{notebook.name}?reset")
         page.wait_for_function(
             "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
             " && window.jupyterapp.shell.currentWidget.sessionContext"
@@ -142,13 +144,14 @@ def test_notebook_runs_and_its_widgets_respond(notebook, browser, lab_url):
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
         marker = f"notebook {notebook.name[:2]} ran to the end"
-        page.locator(".jp-OutputArea-output").get_by_text(marker).wait_for(
+        page.locator(".jp-OutputArea-output").get_by_text(marker, exact=True).wait_for(
             state="attached", timeout=180_000
         )
         assert page.evaluate(ERRORS_IN_NOTEBOOK) == []
         assert page.get_by_text("Error displaying widget").count() == 0
 
-        explorers = page.locator(".mmkit-explorer")
+        panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+        explorers = panel.locator(".mmkit-explorer")
         explorers.first.wait_for(timeout=30_000)
         assert explorers.count() == _explorer_count(notebook)
         for i in range(explorers.count()):
@@ -172,6 +175,7 @@ def test_notebook_runs_and_its_widgets_respond(notebook, browser, lab_url):
             arg=[image.element_handle(), before],
             timeout=15_000,
         )
-        page.screenshot(path=str(ARTIFACTS / f"{notebook.stem}.png"), full_page=True)
     finally:
+        # Also on failure: the picture usually says what went wrong.
+        page.screenshot(path=str(ARTIFACTS / f"{notebook.stem}.png"))
         page.close()
