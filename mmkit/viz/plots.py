@@ -1,12 +1,7 @@
-"""Matplotlib figures shared by the notebooks and the widgets.
-
-Every plot here draws once on Axes it is given and then *updates its artists in place*
-(``set_height``, ``set_data``): a widget that moves a slider must not rebuild the figure,
-or the redraw would be too slow to feel live.
-"""
+"""Figures for widgets (off pyplot, fast PNG), and bars, curves and trajectories that update
+in place."""
 
 import io
-import wave
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -21,7 +16,7 @@ def new_figure(width: float = 8.0, height: float = 3.0, ncols: int = 1, dpi: int
     """
     fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)  # draws to memory; no GUI, no pyplot state
-    axes = fig.subplots(1, ncols)
+    axes = fig.subplots(1, ncols) if ncols else None  # ncols=0: lay out the axes yourself
     return fig, axes
 
 
@@ -113,73 +108,3 @@ def plot_history(ax, values, label: str, ylabel: str = "loss", xlabel: str = "st
     ax.set_ylabel(ylabel)
     ax.legend()
     return ax
-
-
-def _to_numpy_image(x) -> np.ndarray:
-    """(C, H, W) or (H, W) tensor/array -> what imshow wants: (H, W, C) or (H, W)."""
-    x = np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=float)
-    if x.ndim == 3:
-        x = x[0] if x.shape[0] == 1 else np.moveaxis(x, 0, -1)
-    return x
-
-
-def frame_strip(video) -> np.ndarray:
-    """(T, C, H, W) frames side by side as one (C, H, T*W + gaps) picture."""
-    video = np.asarray(video.detach().cpu() if hasattr(video, "detach") else video, dtype=float)
-    t, c, h, w = video.shape
-    gap = np.ones((c, h, 1))  # a white line between frames
-    pieces = []
-    for i in range(t):
-        pieces += [video[i], gap] if i < t - 1 else [video[i]]
-    return np.concatenate(pieces, axis=2)
-
-
-class ImagePanel:
-    """An image (C, H, W tensor, or a 2-D map such as a spectrogram) that can be replaced."""
-
-    def __init__(self, ax, image, title: str = "", **imshow_kwargs):
-        self.ax = ax
-        data = _to_numpy_image(image)
-        if data.ndim == 3:
-            data = np.clip(data, 0, 1)  # RGB must lie in [0, 1]; noise can push it out
-        options = {"interpolation": "nearest", "aspect": "equal", **imshow_kwargs}
-        self.artist = ax.imshow(data, **options)
-        ax.set_title(title, fontsize=10)
-        ax.set_xticks([])
-        ax.set_yticks([])
-
-    def update(self, image) -> None:
-        data = _to_numpy_image(image)
-        self.artist.set_data(np.clip(data, 0, 1) if data.ndim == 3 else data)
-
-
-class Waveform:
-    """A waveform against time in seconds, replaceable in place."""
-
-    def __init__(self, ax, audio, sample_rate: int):
-        self.ax = ax
-        self.sample_rate = sample_rate
-        (self.line,) = ax.plot([], [], linewidth=0.6)
-        ax.set_ylim(-1.05, 1.05)
-        ax.set_xlabel("time (s)")
-        ax.set_title("waveform", fontsize=10)
-        self.update(audio)
-
-    def update(self, audio) -> None:
-        y = np.asarray(audio.detach().cpu() if hasattr(audio, "detach") else audio, dtype=float)
-        t = np.arange(len(y)) / self.sample_rate
-        self.line.set_data(t, y)
-        self.ax.set_xlim(0, max(t[-1], 1e-3) if len(t) else 1)
-
-
-def wav_bytes(audio, sample_rate: int) -> bytes:
-    """A mono waveform in [-1, 1] as the bytes of a 16-bit WAV file (for ipywidgets.Audio)."""
-    y = np.asarray(audio.detach().cpu() if hasattr(audio, "detach") else audio, dtype=float)
-    pcm = (np.clip(y, -1, 1) * 32767).astype("<i2")
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(int(sample_rate))
-        out.writeframes(pcm.tobytes())
-    return buffer.getvalue()

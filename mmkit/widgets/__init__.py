@@ -1,0 +1,11 @@
+"""ipywidgets front ends: thin wrappers that wire controls to a compute function and a plot.
+
+Every front end returns an ``Explorer`` (explorer.py); one module per lesson holds its
+explorers. Tests and the benchmark find them all here.
+"""
+
+from mmkit.widgets.data import data_browser
+from mmkit.widgets.explorer import Explorer
+from mmkit.widgets.math import gradient_descent_explorer, softmax_explorer
+
+__all__ = ["Explorer", "data_browser", "gradient_descent_explorer", "softmax_explorer"]

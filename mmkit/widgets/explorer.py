@@ -1,0 +1,66 @@
+"""The base of every explorer: controls on the left, a live figure and a status line on the right.
+
+Each explorer is three layers (see DESIGN.md, Widgets):
+  compute  - pure tensors in, tensors out (mmkit.scratch, mmkit.toy_problems, ...);
+  viz      - draws once on matplotlib Axes, then updates its artists in place (mmkit.viz);
+  front end - a function in mmkit.widgets returning an Explorer.
+The figure is sent to the browser as a PNG in an ``Image`` widget, which needs no extra
+JupyterLab extension, and the explorer also carries a static PNG of its current state, so
+a notebook rendered without a kernel (GitHub, nbviewer) still shows the plot.
+"""
+
+import base64
+import html
+from collections.abc import Callable
+
+import ipywidgets as widgets
+
+from mmkit import viz
+
+SLIDER_STYLE = {"description_width": "initial"}
+
+
+class Explorer(widgets.HBox):
+    """Controls on the left; the live figure and a one-line status on the right.
+
+    ``draw(**values)`` updates the plots for the controls' current values and returns the
+    status text. Tests drive an explorer exactly as a learner does: set
+    ``explorer.controls[name].value`` and look at ``explorer.plots`` or ``explorer.image``.
+    """
+
+    def __init__(
+        self, controls: dict, figure, plots: dict, draw: Callable[..., str], extras=()
+    ):
+        self.controls = controls
+        self.figure = figure
+        self.plots = plots
+        self._draw = draw
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.status = widgets.HTML()
+        panel = widgets.VBox(list(controls.values()), layout=widgets.Layout(min_width="260px"))
+        super().__init__([panel, widgets.VBox([self.image, self.status, *extras])])
+        self.add_class("mmkit-explorer")
+        for control in controls.values():
+            control.observe(self._on_change, names="value")
+        self.refresh()
+
+    def values(self) -> dict:
+        return {name: control.value for name, control in self.controls.items()}
+
+    def refresh(self) -> None:
+        """Recompute and redraw for the current control values."""
+        try:
+            message = html.escape(self._draw(**self.values()))
+        except Exception as error:  # show it where the learner is looking, not in a log
+            message = f"<span style='color:#b00'>Error: {html.escape(str(error))}</span>"
+        self.status.value = message
+        self.image.value = viz.figure_to_png(self.figure)
+
+    def _on_change(self, change) -> None:
+        self.refresh()
+
+    def _repr_mimebundle_(self, **kwargs):
+        # JupyterLab prefers the live widget; a viewer without a kernel falls back to the PNG.
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        return bundle
