@@ -16,6 +16,7 @@ from mmkit.data.loaders import (
 )
 from mmkit.data.shapes_world import ShapesWorld
 from mmkit.data.stick_figures import StickFigures
+from mmkit.data.tensors import to_tensors
 
 __all__ = [
     "AVDigits",
@@ -28,4 +29,5 @@ __all__ = [
     "build_vocab",
     "collate",
     "read_video_file",
+    "to_tensors",
 ]
