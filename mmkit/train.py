@@ -116,7 +116,15 @@ def load_checkpoint(model, path, device=None) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     device = get_device() if device is None else torch.device(device)
-    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    try:
+        checkpoint = torch.load(path, map_location=device, weights_only=True)
+    except Exception as error:  # truncated, corrupt, or not a torch file at all
+        raise ValueError(
+            f"{path} is not a readable checkpoint ({type(error).__name__}: {error}); "
+            "was it cut short while copying? save it again with save_checkpoint"
+        ) from error
+    if not isinstance(checkpoint, dict) or "model" not in checkpoint:
+        raise ValueError(f"{path} holds no 'model' weights: not made by save_checkpoint")
     model.load_state_dict(checkpoint["model"])
     return checkpoint
 

@@ -189,3 +189,19 @@ def test_to_tensors_stacks_a_dataset():
 def test_bad_inputs_give_clear_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_checkpoint_round_trip_gives_identical_predictions(tmp_path):
+    model, data = _model(), _data()
+    save_checkpoint(model, tmp_path / "m.pt")
+    fresh = _model(seed=3)
+    load_checkpoint(fresh, tmp_path / "m.pt", device="cpu")
+    assert torch.equal(predict_proba(model, data), predict_proba(fresh, data))
+
+
+def test_a_truncated_checkpoint_gives_a_clear_error(tmp_path):
+    path = tmp_path / "m.pt"
+    save_checkpoint(_model(), path)
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ValueError, match="m.pt is not a readable checkpoint.*cut short"):
+        load_checkpoint(_model(), path, device="cpu")
