@@ -1,8 +1,5 @@
 """StickFigures: determinism, shapes, drawing on the skeleton, actions that differ."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,21 +26,10 @@ for seed in (0, 1):
 """
 
 
-def _hashes_from_two_processes() -> tuple[list[str], list[str]]:
-    """Run HASH_SCRIPT in two fresh processes at once (different PYTHONHASHSEED, so set and
-    dict order must not matter); each prints one hash per seed."""
-    runs = [
-        subprocess.Popen([sys.executable, "-c", HASH_SCRIPT], cwd=ROOT, text=True,
-                         stdout=subprocess.PIPE, env={**os.environ, "PYTHONHASHSEED": hash_seed})
-        for hash_seed in ("3", "4242")
-    ]
-    outputs = [run.communicate(timeout=120)[0] for run in runs]
-    assert all(run.returncode == 0 for run in runs)
-    return tuple(output.split("\n")[:2] for output in outputs)
-
-
-def test_same_seed_gives_identical_bytes_in_two_processes_and_different_seeds_differ():
-    first, second = _hashes_from_two_processes()
+def test_same_seed_gives_identical_bytes_in_two_processes_and_different_seeds_differ(
+    run_in_two_processes,
+):
+    first, second = run_in_two_processes(HASH_SCRIPT)
     assert first == second
     assert first[0].split()[1] != first[1].split()[1]
 
