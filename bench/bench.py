@@ -84,8 +84,8 @@ def _nudged_value(control, i: int):
     if isinstance(control, (ipywidgets.FloatSlider, ipywidgets.IntSlider)):
         value = control.min + fraction * (control.max - control.min)
         return round(value) if isinstance(control, ipywidgets.IntSlider) else value
-    if isinstance(control, ipywidgets.Dropdown):
-        return control.options[i % len(control.options)]
+    if isinstance(control, ipywidgets.Dropdown):  # by index: options may be (label, value)
+        return ("index", i % len(control.options))
     if isinstance(control, ipywidgets.Checkbox):
         return not control.value
     raise TypeError(f"the benchmark cannot move a {type(control).__name__}")
@@ -105,7 +105,10 @@ def bench_widgets(updates: int = 20) -> list[tuple]:
             control = controls[i % len(controls)]
             value = _nudged_value(control, i)
             start = time.perf_counter()
-            control.value = value
+            if isinstance(value, tuple) and value[0] == "index":
+                control.index = value[1]
+            else:
+                control.value = value
             times.append(time.perf_counter() - start)
         median = statistics.median(times)
         ok = "yes" if median <= WIDGET_SECONDS else "NO"
