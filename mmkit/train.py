@@ -36,18 +36,19 @@ class History:
 
             _, ax = plt.subplots(figsize=(6, 3))
         epochs = range(1, len(self.train_loss) + 1)
-        ax.plot(epochs, self.train_loss, label="training loss")
+        lines = ax.plot(epochs, self.train_loss, label="training loss")
         if self.val_loss:
-            ax.plot(epochs, self.val_loss, label="validation loss")
+            lines += ax.plot(epochs, self.val_loss, label="validation loss")
             accuracy_ax = ax.twinx()
-            accuracy_ax.plot(epochs, self.val_accuracy, color="tab:green", linestyle="--",
-                             label="validation accuracy")
+            lines += accuracy_ax.plot(epochs, self.val_accuracy, color="tab:green",
+                                      linestyle="--", label="validation accuracy")
             accuracy_ax.set_ylim(0, 1.02)
             accuracy_ax.set_ylabel("accuracy")
-            accuracy_ax.legend(loc="center right")
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
-        ax.legend(loc="upper right")
+        # One legend for both axes, below the plot, where no curve can hide it.
+        ax.legend(handles=lines, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=len(lines),
+                  frameon=False, fontsize=8)
         return ax
 
 
