@@ -3,3 +3,30 @@
 Every encoder is an ``nn.Module`` with an ``out_dim`` attribute, so a fusion module or a
 classifier head can be sized from it.
 """
+
+from mmkit.encoders.audio import LogMelCNN, MFCCEncoder
+from mmkit.encoders.image import ImageCNN
+from mmkit.encoders.pose import ActionClassifier, KeypointNet
+from mmkit.encoders.pretrained import PretrainedEncoder, resnet18_features, vgg16_features
+from mmkit.encoders.text import (
+    BagOfEmbeddings,
+    LSTMEncoder,
+    TransformerTextEncoder,
+)
+from mmkit.encoders.video import FlowMLP, VideoCNN3d
+
+__all__ = [
+    "ActionClassifier",
+    "BagOfEmbeddings",
+    "FlowMLP",
+    "ImageCNN",
+    "KeypointNet",
+    "LSTMEncoder",
+    "LogMelCNN",
+    "MFCCEncoder",
+    "PretrainedEncoder",
+    "TransformerTextEncoder",
+    "VideoCNN3d",
+    "resnet18_features",
+    "vgg16_features",
+]

@@ -5,20 +5,28 @@ thing that is wrong, in words that point at the fix, or with a pass. It never ra
 wrong answer, so a notebook full of exercises still runs top to bottom.
 """
 
+from mmkit.exercises.audio_video import check_pck
 from mmkit.exercises.data import check_normalize
 from mmkit.exercises.feedback import Feedback
+from mmkit.exercises.images import check_conv_output_size, check_max_pool
 from mmkit.exercises.math import (
     check_cross_entropy,
     check_gradient_step,
     check_learning_rate,
     check_softmax,
 )
+from mmkit.exercises.text import check_attention, check_lstm_step
 
 __all__ = [
     "Feedback",
+    "check_attention",
+    "check_conv_output_size",
     "check_cross_entropy",
     "check_gradient_step",
     "check_learning_rate",
+    "check_lstm_step",
+    "check_max_pool",
     "check_normalize",
+    "check_pck",
     "check_softmax",
 ]

@@ -5,7 +5,13 @@ lessons use. Lesson 01: the math (functional.py). Lesson 02: audio features (aud
 checked against librosa) and optical flow (flow.py).
 """
 
+from mmkit.scratch.attention import (
+    multi_head_attention,
+    positional_encoding,
+    scaled_dot_product_attention,
+)
 from mmkit.scratch.audio import mel_filterbank, mfcc, stft
+from mmkit.scratch.conv import conv2d, max_pool2d
 from mmkit.scratch.flow import optical_flow, optical_flow_batch
 from mmkit.scratch.functional import (
     binary_cross_entropy,
@@ -16,18 +22,27 @@ from mmkit.scratch.functional import (
     relu,
     softmax,
 )
+from mmkit.scratch.recurrent import lstm, lstm_cell, rnn_cell
 
 __all__ = [
     "binary_cross_entropy",
+    "conv2d",
     "cross_entropy",
     "gradient_descent",
     "log_softmax",
+    "max_pool2d",
+    "lstm",
+    "lstm_cell",
     "mel_filterbank",
     "mfcc",
     "mse",
+    "multi_head_attention",
     "optical_flow",
     "optical_flow_batch",
+    "positional_encoding",
     "relu",
+    "rnn_cell",
+    "scaled_dot_product_attention",
     "softmax",
     "stft",
 ]

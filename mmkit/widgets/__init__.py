@@ -4,8 +4,19 @@ Every front end returns an ``Explorer`` (explorer.py); one module per lesson hol
 explorers. Tests and the benchmark find them all here.
 """
 
+from mmkit.widgets.audio_video import keypoint_explorer
 from mmkit.widgets.data import data_browser
 from mmkit.widgets.explorer import Explorer
+from mmkit.widgets.images import feature_map_explorer
 from mmkit.widgets.math import gradient_descent_explorer, softmax_explorer
+from mmkit.widgets.text import attention_explorer
 
-__all__ = ["Explorer", "data_browser", "gradient_descent_explorer", "softmax_explorer"]
+__all__ = [
+    "Explorer",
+    "attention_explorer",
+    "data_browser",
+    "feature_map_explorer",
+    "gradient_descent_explorer",
+    "keypoint_explorer",
+    "softmax_explorer",
+]
