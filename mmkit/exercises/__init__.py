@@ -8,6 +8,7 @@ wrong answer, so a notebook full of exercises still runs top to bottom.
 from mmkit.exercises.audio_video import check_pck
 from mmkit.exercises.data import check_normalize
 from mmkit.exercises.feedback import Feedback
+from mmkit.exercises.fusion import check_fusion_weights
 from mmkit.exercises.images import check_conv_output_size, check_max_pool
 from mmkit.exercises.math import (
     check_cross_entropy,
@@ -22,6 +23,7 @@ __all__ = [
     "check_attention",
     "check_conv_output_size",
     "check_cross_entropy",
+    "check_fusion_weights",
     "check_gradient_step",
     "check_learning_rate",
     "check_lstm_step",

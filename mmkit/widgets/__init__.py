@@ -7,6 +7,7 @@ explorers. Tests and the benchmark find them all here.
 from mmkit.widgets.audio_video import keypoint_explorer
 from mmkit.widgets.data import data_browser
 from mmkit.widgets.explorer import Explorer
+from mmkit.widgets.fusion import fusion_explorer
 from mmkit.widgets.images import feature_map_explorer
 from mmkit.widgets.math import gradient_descent_explorer, softmax_explorer
 from mmkit.widgets.text import attention_explorer
@@ -16,6 +17,7 @@ __all__ = [
     "attention_explorer",
     "data_browser",
     "feature_map_explorer",
+    "fusion_explorer",
     "gradient_descent_explorer",
     "keypoint_explorer",
     "softmax_explorer",
