@@ -6,7 +6,7 @@ import torch
 from mmkit import viz
 from mmkit.checks import check_choice, check_positive
 from mmkit.widgets.explorer import SLIDER_STYLE, Explorer
-from mmkit.widgets.text import _adam_step, _one_thread
+from mmkit.widgets.quick_train import one_thread, quick_train
 
 _XOR = {"task": "xor", "modalities": ("image", "text"), "image_size": 8, "noise": {"image": 0.05}}
 SHOWN = 16  # samples in the attention-weight heatmap
@@ -40,24 +40,12 @@ def default_fusion_models(train: dict, vocab_size: int, seed: int = 0, steps: in
               "late": lambda: fusion.LateFusion(dims, 2),
               "attention": lambda: fusion.AttentionFusion(dims, dim=16, hidden=8)}
     models = {}
-    with _one_thread():
-        for name, make in makers.items():
-            torch.manual_seed(seed)
-            encoders = {"image": ImageCNN(3, (8,), out_dim=16, pooled_size=1),
-                        "text": BagOfEmbeddings(vocab_size, 16)}
-            model = MultimodalClassifier(encoders, make(), 2, hidden=16)
-            params = list(model.parameters())
-            moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
-            generator = torch.Generator().manual_seed(seed)
-            for step in range(1, steps + 1):
-                rows = torch.randint(len(train["label"]), (64,), generator=generator)
-                batch = {k: v[rows] for k, v in train.items()}
-                loss = torch.nn.functional.cross_entropy(model(batch), batch["label"])
-                grads = torch.autograd.grad(loss, params)
-                with torch.no_grad():
-                    for p, g, (m, v) in zip(params, grads, moments, strict=True):
-                        _adam_step(p, g, m, v, step, lr=1e-2)
-            models[name] = model.eval()
+    for name, make in makers.items():
+        torch.manual_seed(seed)
+        encoders = {"image": ImageCNN(3, (8,), out_dim=16, pooled_size=1),
+                    "text": BagOfEmbeddings(vocab_size, 16)}
+        model = MultimodalClassifier(encoders, make(), 2, hidden=16)
+        models[name] = quick_train(model, train, steps=steps, seed=seed)
     return models
 
 
@@ -99,7 +87,7 @@ def evaluate_corrupted(models: dict, data: dict, modality: str, level: float, se
     accuracy, weights = {}, None
     for name, model in models.items():
         model.eval()
-        with _one_thread():
+        with one_thread():
             logits = model(noisy)
         accuracy[name] = float((logits.argmax(1) == noisy["label"]).float().mean())
         if name == _attention_model(models):

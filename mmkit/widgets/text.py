@@ -1,7 +1,5 @@
 """Lesson 04 explorer: the attention weights of a Transformer text encoder, per layer and head."""
 
-import contextlib
-
 import ipywidgets as widgets
 import torch
 
@@ -9,32 +7,12 @@ from mmkit import viz
 from mmkit.checks import check_int
 from mmkit.viz.attention import AttentionHeatmap
 from mmkit.widgets.explorer import SLIDER_STYLE, Explorer
+from mmkit.widgets.quick_train import quick_train
 
 _DEFAULT_DATA = {
     "task": "direction", "noise": {"text": 0.1},
     "caption_variation": {"synonyms": 0.5, "word_order": 0.5}, "modalities": ("text",),
 }
-
-
-@contextlib.contextmanager
-def _one_thread():
-    # Tiny models spend their time handing work between threads; one is faster, and much
-    # faster on a busy shared machine. The caller's setting is restored afterwards.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def _adam_step(p, g, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-    """One Adam update in place. Written out because the first use of torch.optim imports
-    torch._dynamo, which alone takes longer than this whole training run."""
-    m.mul_(beta1).add_(g, alpha=1 - beta1)
-    v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-    m_hat, v_hat = m / (1 - beta1**step), v / (1 - beta2**step)
-    p.sub_(lr * m_hat / (v_hat.sqrt() + eps))
 
 
 def default_attention_model(seed: int = 0, steps: int = 60):
@@ -54,20 +32,10 @@ def default_attention_model(seed: int = 0, steps: int = 60):
     vocab = Vocabulary.build(captions)
     ids, _, _ = encode_batch(vocab, captions)
     labels = world.labels
-    generator = torch.Generator().manual_seed(seed)
-    with _one_thread():
-        torch.manual_seed(seed)
-        encoder = TransformerTextEncoder(len(vocab), dim=16, heads=2, layers=2, max_len=16)
-        model = UnimodalClassifier(encoder, "text", world.num_classes)
-        params = list(model.parameters())
-        moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
-        for step in range(1, steps + 1):
-            batch = torch.randint(len(ids), (64,), generator=generator)
-            loss = torch.nn.functional.cross_entropy(model({"text": ids[batch]}), labels[batch])
-            grads = torch.autograd.grad(loss, params)
-            with torch.no_grad():
-                for p, g, (m, v) in zip(params, grads, moments, strict=True):
-                    _adam_step(p, g, m, v, step, lr=1e-2)
+    torch.manual_seed(seed)
+    encoder = TransformerTextEncoder(len(vocab), dim=16, heads=2, layers=2, max_len=16)
+    model = UnimodalClassifier(encoder, "text", world.num_classes)
+    quick_train(model, {"text": ids, "label": labels}, steps=steps, seed=seed)
     model.eval()
     model.classes = world.classes
     return model, vocab
