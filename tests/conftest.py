@@ -26,12 +26,13 @@ def rng() -> torch.Generator:
 
 
 @pytest.fixture
-def run_in_two_processes():
-    """Run a script in two fresh Python processes at once, with different PYTHONHASHSEED (so
-    set and dict order must not matter); returns the two outputs' lines. For checking that
+def same_in_two_processes():
+    """Check that a script prints the same lines in two fresh Python processes, run at once
+    with different PYTHONHASHSEED (so set and dict order must not matter). The script
+    prints "<seed> <hash>" for two seeds; those two hashes must differ. For checking that
     the same seed gives the same data in any process."""
 
-    def run(script: str) -> tuple[list[str], list[str]]:
+    def check(script: str) -> None:
         root = Path(__file__).resolve().parents[1]
         runs = [
             subprocess.Popen([sys.executable, "-c", script], cwd=root, text=True,
@@ -40,6 +41,8 @@ def run_in_two_processes():
         ]
         outputs = [process.communicate(timeout=120)[0] for process in runs]
         assert all(process.returncode == 0 for process in runs)
-        return tuple(output.strip().split("\n") for output in outputs)
+        first, second = (output.strip().split("\n") for output in outputs)
+        assert first == second
+        assert first[0].split()[1] != first[1].split()[1]
 
-    return run
+    return check

@@ -33,6 +33,16 @@ def _check_ids(ids, vocab_size: int, name: str = "ids") -> torch.Tensor:
     return ids
 
 
+def _embedding(vocab_size: int, dim: int, padding_idx: int) -> nn.Embedding:
+    """The token table every text encoder starts with; its padding row stays zero."""
+    check_int(vocab_size, "vocab_size", minimum=2)
+    check_int(dim, "dim", minimum=1)
+    check_int(padding_idx, "padding_idx")
+    if padding_idx >= vocab_size:
+        raise ValueError(f"padding_idx must be < vocab_size={vocab_size}, got {padding_idx}")
+    return nn.Embedding(vocab_size, dim, padding_idx=padding_idx)
+
+
 def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean over the real positions only: x (B, L, D), mask (B, L) True at real tokens.
 
@@ -53,12 +63,7 @@ class BagOfEmbeddings(nn.Module):
 
     def __init__(self, vocab_size: int, dim: int, padding_idx: int = 0):
         super().__init__()
-        check_int(vocab_size, "vocab_size", minimum=2)
-        check_int(dim, "dim", minimum=1)
-        check_int(padding_idx, "padding_idx")
-        if padding_idx >= vocab_size:
-            raise ValueError(f"padding_idx must be < vocab_size={vocab_size}, got {padding_idx}")
-        self.embedding = nn.Embedding(vocab_size, dim, padding_idx=padding_idx)
+        self.embedding = _embedding(vocab_size, dim, padding_idx)
         self.padding_idx = padding_idx
         self.out_dim = dim
 
@@ -78,13 +83,8 @@ class LSTMEncoder(nn.Module):
 
     def __init__(self, vocab_size: int, dim: int, hidden: int, padding_idx: int = 0):
         super().__init__()
-        check_int(vocab_size, "vocab_size", minimum=2)
-        check_int(dim, "dim", minimum=1)
         check_int(hidden, "hidden", minimum=1)
-        check_int(padding_idx, "padding_idx")
-        if padding_idx >= vocab_size:
-            raise ValueError(f"padding_idx must be < vocab_size={vocab_size}, got {padding_idx}")
-        self.embedding = nn.Embedding(vocab_size, dim, padding_idx=padding_idx)
+        self.embedding = _embedding(vocab_size, dim, padding_idx)
         self.lstm = nn.LSTM(dim, hidden, batch_first=True)
         self.padding_idx = padding_idx
         self.out_dim = hidden
@@ -174,16 +174,11 @@ class TransformerTextEncoder(nn.Module):
                  max_len: int = 64, padding_idx: int = 0, feedforward: int | None = None,
                  positional: bool = True):
         super().__init__()
-        check_int(vocab_size, "vocab_size", minimum=2)
-        check_int(dim, "dim", minimum=1)
+        self.embedding = _embedding(vocab_size, dim, padding_idx)
         check_int(layers, "layers", minimum=1)
         check_int(max_len, "max_len", minimum=1)
-        check_int(padding_idx, "padding_idx")
-        if padding_idx >= vocab_size:
-            raise ValueError(f"padding_idx must be < vocab_size={vocab_size}, got {padding_idx}")
         feedforward = 2 * dim if feedforward is None else check_int(feedforward, "feedforward",
                                                                      minimum=1)
-        self.embedding = nn.Embedding(vocab_size, dim, padding_idx=padding_idx)
         self.register_buffer("positions", scratch.positional_encoding(max_len, dim),
                              persistent=False)
         self.layers = nn.ModuleList(
