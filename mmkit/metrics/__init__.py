@@ -1,0 +1,44 @@
+"""Metrics (评估指标), written from scratch with scikit-learn's names, signatures and outputs.
+
+Each takes lists, numpy arrays or torch tensors, and returns what scikit-learn returns
+(floats, numpy arrays), so a learner can switch between the two libraries freely. The tests
+check every function against scikit-learn on thousands of random and edge-case inputs.
+
+    confusion.py         confusion_matrix, accuracy_score, balanced_accuracy_score
+    precision_recall.py  precision_score, recall_score, f1_score, fbeta_score, ...
+    curves.py            roc_curve, precision_recall_curve, auc
+    areas.py             roc_auc_score, average_precision_score
+    bootstrap.py         bootstrap_ci: a confidence interval for any of them
+"""
+
+from mmkit.metrics.areas import average_precision_score, roc_auc_score
+from mmkit.metrics.bootstrap import ConfidenceInterval, bootstrap_ci
+from mmkit.metrics.confusion import accuracy_score, balanced_accuracy_score, confusion_matrix
+from mmkit.metrics.curves import auc, precision_recall_curve, roc_curve
+from mmkit.metrics.inputs import UndefinedMetricWarning
+from mmkit.metrics.precision_recall import (
+    f1_score,
+    fbeta_score,
+    precision_recall_fscore_support,
+    precision_score,
+    recall_score,
+)
+
+__all__ = [
+    "ConfidenceInterval",
+    "UndefinedMetricWarning",
+    "accuracy_score",
+    "auc",
+    "average_precision_score",
+    "balanced_accuracy_score",
+    "bootstrap_ci",
+    "confusion_matrix",
+    "f1_score",
+    "fbeta_score",
+    "precision_recall_curve",
+    "precision_recall_fscore_support",
+    "precision_score",
+    "recall_score",
+    "roc_auc_score",
+    "roc_curve",
+]
