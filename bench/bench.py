@@ -203,9 +203,25 @@ def ratio_training_loop() -> tuple[str, float, float]:
     return "training loop, small CNN, 2 epochs of 1,024 images: fit / plain loop", ours, theirs
 
 
-# Each returns (what, ours in s, reference in s), measured side by side in this run. Later
-# lessons add theirs here (metrics against scikit-learn).
-RATIOS = [ratio_mfcc, ratio_training_loop]
+def ratio_roc_auc() -> tuple[str, float, float]:
+    """mmkit.metrics.roc_auc_score against scikit-learn's on a million scores with ties."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score as sklearn_roc_auc
+
+    from mmkit.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 2, 1_000_000)
+    y_score = (rng.random(1_000_000) + 0.3 * y_true).round(4)  # rounding makes ties
+    if abs(roc_auc_score(y_true, y_score) - sklearn_roc_auc(y_true, y_score)) > 1e-12:
+        raise AssertionError("roc_auc_score differs from scikit-learn's on the bench data")
+    ours, theirs = _side_by_side(lambda: roc_auc_score(y_true, y_score),
+                                 lambda: sklearn_roc_auc(y_true, y_score), repeats=7)
+    return "ROC AUC, 10^6 scores: mmkit.metrics / sklearn.metrics", ours, theirs
+
+
+# Each returns (what, ours in s, reference in s), measured side by side in this run.
+RATIOS = [ratio_mfcc, ratio_training_loop, ratio_roc_auc]
 
 
 def bench_ratios() -> list[tuple]:
