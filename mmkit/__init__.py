@@ -23,6 +23,7 @@ _SUBMODULES = {
     "metrics",
     "models",
     "preprocess",
+    "profile",
     "scratch",
     "train",
     "viz",

@@ -158,9 +158,18 @@ def predict_proba(model, data, batch_size: int = 256, device=None) -> torch.Tens
     return torch.cat(parts)
 
 
+def _transformed(batch_transform, batch: dict) -> dict:
+    out = batch_transform(batch)
+    if not isinstance(out, dict) or "label" not in out:
+        raise TypeError(f"batch_transform must return the batch, a dict with a 'label' entry; "
+                        f"got {type(out).__name__}")
+    return out
+
+
 def fit(model, train, val=None, *, epochs: int = 10, lr: float = 1e-3, optimizer="adam",
         batch_size: int = 64, loss_fn=None, class_weights=None, patience: int | None = None,
-        device=None, seed: int = 0, progress: bool = True, checkpoint=None) -> History:
+        device=None, seed: int = 0, progress: bool = True, checkpoint=None,
+        batch_transform=None) -> History:
     """Train ``model`` (forward(batch dict) -> logits) on ``train``; return its History.
 
     train, val: a dict of tensors with a "label" entry (mmkit.data.to_tensors), shuffled
@@ -168,7 +177,9 @@ def fit(model, train, val=None, *, epochs: int = 10, lr: float = 1e-3, optimizer
     With ``val``, the weights of the epoch with the lowest validation loss are restored at
     the end, ``patience`` stops after that many epochs without improvement, and
     ``checkpoint`` (a path) keeps the best weights on disk. ``class_weights`` (C,) weighs
-    the cross-entropy of each class, for imbalanced data. Interrupting the kernel stops
+    the cross-entropy of each class, for imbalanced data. ``batch_transform`` (batch ->
+    batch) changes every training batch before the forward pass, never the validation
+    data: e.g. ``mmkit.data.ModalityDropout``. Interrupting the kernel stops
     training cleanly: the model keeps its best weights so far, and History says so.
     """
     epochs = check_int(epochs, "epochs", minimum=1)
@@ -178,6 +189,9 @@ def fit(model, train, val=None, *, epochs: int = 10, lr: float = 1e-3, optimizer
         check_int(patience, "patience", minimum=1)
         if val is None:
             raise ValueError("patience needs val: early stopping watches the validation loss")
+    if batch_transform is not None and not callable(batch_transform):
+        raise TypeError(f"batch_transform must be a function batch -> batch, "
+                        f"got {type(batch_transform).__name__}")
     device = get_device() if device is None else torch.device(device)
     model.to(device)
     optimizer = _make_optimizer(optimizer, model, lr)
@@ -201,6 +215,8 @@ def fit(model, train, val=None, *, epochs: int = 10, lr: float = 1e-3, optimizer
             model.train()
             total, count = torch.zeros((), device=device), 0
             for batch in iterate_batches(train, batch_size, shuffle=True, generator=generator):
+                if batch_transform is not None:
+                    batch = _transformed(batch_transform, batch)
                 batch = _to_device(batch, device)
                 optimizer.zero_grad()
                 loss = loss_fn(model(batch), batch["label"])

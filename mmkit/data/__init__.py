@@ -2,7 +2,8 @@
 
 Synthetic, with known ground truth: ShapesWorld (four modalities), StickFigures (pose).
 Real: AVDigits (handwritten + spoken digits). Loaders for data you bring: CocoCaptions,
-Flickr8kCaptions, SpokenDigitFolder, VideoFrames, read_video_file.
+Flickr8kCaptions, SpokenDigitFolder, VideoFrames, read_video_file. For training: class
+weights, oversampling and minority augmentation (rebalance), modality dropout.
 """
 
 from mmkit.data.avdigits import AVDigits
@@ -14,6 +15,8 @@ from mmkit.data.loaders import (
     VideoFrames,
     read_video_file,
 )
+from mmkit.data.modality_dropout import ModalityDropout, drop_modalities
+from mmkit.data.rebalance import augment_minority, class_weights, oversample, oversample_indices
 from mmkit.data.shapes_world import ShapesWorld
 from mmkit.data.stick_figures import StickFigures
 from mmkit.data.tensors import to_tensors
@@ -22,12 +25,18 @@ __all__ = [
     "AVDigits",
     "CocoCaptions",
     "Flickr8kCaptions",
+    "ModalityDropout",
     "ShapesWorld",
     "SpokenDigitFolder",
     "StickFigures",
     "VideoFrames",
+    "augment_minority",
     "build_vocab",
+    "class_weights",
     "collate",
+    "drop_modalities",
+    "oversample",
+    "oversample_indices",
     "read_video_file",
     "to_tensors",
 ]

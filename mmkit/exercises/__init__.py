@@ -6,6 +6,7 @@ wrong answer, so a notebook full of exercises still runs top to bottom.
 """
 
 from mmkit.exercises.audio_video import check_pck
+from mmkit.exercises.challenges import check_balanced_accuracy, check_class_weights
 from mmkit.exercises.data import check_normalize
 from mmkit.exercises.feedback import Feedback
 from mmkit.exercises.fusion import check_fusion_weights
@@ -21,6 +22,8 @@ from mmkit.exercises.text import check_attention, check_lstm_step
 __all__ = [
     "Feedback",
     "check_attention",
+    "check_balanced_accuracy",
+    "check_class_weights",
     "check_conv_output_size",
     "check_cross_entropy",
     "check_fusion_weights",

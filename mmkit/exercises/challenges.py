@@ -1,0 +1,113 @@
+"""Lesson 09 self-checks: inverse-frequency class weights and balanced accuracy."""
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from mmkit.exercises.feedback import Feedback, Wrong, call, run
+
+
+def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and torch.allclose(a.double(), b.double(), rtol=1e-5, atol=1e-7)
+
+
+def check_class_weights(fn: Callable) -> Feedback:
+    """Exercise: write ``class_weights(labels, num_classes)`` -> (num_classes,) weights.
+
+    labels: (N,) int64 class indices. Each class c gets w_c = N / (C * n_c): the rarer the
+    class, the larger its weight, and every class then weighs N / C in total.
+    """
+    from mmkit.data.rebalance import class_weights
+
+    def checks() -> str:
+        labels = torch.tensor([0] * 12 + [1] * 3 + [2] * 5)
+        out = call(fn, labels.clone(), 3)
+        counts = torch.bincount(labels).double()
+        if out.shape != (3,):
+            raise Wrong(f"output shape {tuple(out.shape)}, expected (3,): one weight per class")
+        if _close(out, counts / len(labels)) or _close(out, counts):
+            raise Wrong("gives the common class the largest weight: that is the frequency; "
+                        "the weight is its inverse, N / (C * n_c)")
+        if _close(out, 1 / counts):
+            raise Wrong("the proportions are right but the scale is not: multiply 1 / n_c by "
+                        "N / C, so that a balanced set gets weights of exactly 1")
+        if _close(out, len(labels) / counts):
+            raise Wrong("forgets to divide by the number of classes C: N / (C * n_c)")
+        if not _close(out, class_weights(labels, 3)):
+            raise Wrong("differs from N / (C * n_c) = "
+                        f"{np.round(class_weights(labels, 3).numpy(), 4).tolist()}")
+
+        shuffled = labels[torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))]
+        if not _close(call(fn, shuffled, 3), class_weights(labels, 3)):
+            raise Wrong("depends on the order of the labels; count each class with "
+                        "torch.bincount(labels, minlength=num_classes)")
+        balanced = torch.tensor([1, 0, 1, 0])
+        if not _close(call(fn, balanced, 2), torch.ones(2)):
+            raise Wrong("a balanced set must give weights of exactly 1")
+        return "correct: w_c = N / (C * n_c), equal to mmkit.data.class_weights"
+
+    return run("inverse-frequency class weights", checks)
+
+
+def _number(out) -> float:
+    """A float from what the learner returned: a Python number, a numpy or 0-d torch value."""
+    if isinstance(out, torch.Tensor) and out.numel() == 1:
+        return float(out)
+    if isinstance(out, (int, float, np.floating, np.integer)) and not isinstance(out, bool):
+        return float(out)
+    raise Wrong(f"must return one number, got {type(out).__name__}")
+
+
+def _call_number(fn: Callable, *args) -> float:
+    try:
+        out = fn(*args)
+    except NotImplementedError:
+        raise Wrong(
+            "not implemented yet: replace `raise NotImplementedError` with your code"
+        ) from None
+    except Exception as error:
+        raise Wrong(f"raised {type(error).__name__}: {error}") from error
+    if out is None or out is Ellipsis:
+        raise Wrong("returned nothing: did you forget `return`?")
+    return _number(out)
+
+
+def check_balanced_accuracy(fn: Callable) -> Feedback:
+    """Exercise: write ``balanced_accuracy(y_true, y_pred)`` -> one number.
+
+    y_true, y_pred: (N,) int64 class indices. Balanced accuracy (平衡准确率) is the mean over
+    the classes of each class's recall, TP_c / (number of samples of class c).
+    """
+    from mmkit.metrics import accuracy_score, balanced_accuracy_score, precision_score
+
+    def checks() -> str:
+        # 18 of class 0, 2 of class 1: predicting "0" for everything is 90 % accurate.
+        y_true = torch.tensor([0] * 18 + [1] * 2)
+        y_pred = torch.zeros(20, dtype=torch.long)
+        y_pred[[3, 4, 19]] = 1  # two false alarms, one of the two minority samples found
+        out = _call_number(fn, y_true.clone(), y_pred.clone())
+        expected = balanced_accuracy_score(y_true.numpy(), y_pred.numpy())
+        if abs(out - accuracy_score(y_true.numpy(), y_pred.numpy())) < 1e-6:
+            raise Wrong("that is plain accuracy, which the majority class dominates; take the "
+                        "recall of each class, then their mean")
+        precision = precision_score(y_true.numpy(), y_pred.numpy(), average="macro")
+        if abs(out - precision) < 1e-6:
+            raise Wrong("averages precision (correct among the predicted c); balanced accuracy "
+                        "averages recall: correct among the samples that truly are c")
+        if abs(out - expected) > 1e-6:
+            raise Wrong(f"got {out:.4f}, expected {expected:.4f}: recall of class 0 = 16/18, "
+                        "of class 1 = 1/2, and their mean")
+
+        rng = np.random.default_rng(0)
+        for _ in range(20):
+            true = rng.integers(3, size=30)
+            true[:3] = [0, 1, 2]  # every class present
+            pred = rng.integers(3, size=30)
+            out = _call_number(fn, torch.from_numpy(true), torch.from_numpy(pred))
+            if abs(out - balanced_accuracy_score(true, pred)) > 1e-6:
+                raise Wrong("right on two classes but wrong on three: average the recall over "
+                            "every class present in y_true")
+        return "correct: the mean of the per-class recalls, equal to mmkit.metrics"
+
+    return run("balanced accuracy", checks)
