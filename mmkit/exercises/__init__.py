@@ -8,6 +8,7 @@ wrong answer, so a notebook full of exercises still runs top to bottom.
 from mmkit.exercises.audio_video import check_pck
 from mmkit.exercises.challenges import check_balanced_accuracy, check_class_weights
 from mmkit.exercises.data import check_normalize
+from mmkit.exercises.evaluation import check_cost_threshold, check_macro_f1
 from mmkit.exercises.feedback import Feedback
 from mmkit.exercises.fusion import check_fusion_weights
 from mmkit.exercises.images import check_conv_output_size, check_max_pool
@@ -25,11 +26,13 @@ __all__ = [
     "check_balanced_accuracy",
     "check_class_weights",
     "check_conv_output_size",
+    "check_cost_threshold",
     "check_cross_entropy",
     "check_fusion_weights",
     "check_gradient_step",
     "check_learning_rate",
     "check_lstm_step",
+    "check_macro_f1",
     "check_max_pool",
     "check_normalize",
     "check_pck",

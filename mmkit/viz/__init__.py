@@ -3,9 +3,11 @@
 Every plot draws once on Axes it is given and then *updates its artists in place*
 (``set_height``, ``set_data``): a widget that moves a slider must not rebuild the figure,
 or the redraw would be too slow to feel live. plots.py: figures, bars, curves, trajectories;
-media.py: images, frame strips, waveforms, WAV bytes.
+media.py: images, frame strips, waveforms, WAV bytes; evaluation.py: ROC curves, confusion
+matrices, score histograms, bars with confidence intervals.
 """
 
+from mmkit.viz.evaluation import ConfusionMatrixPlot, IntervalBars, RocPlot, ScoreHistogram
 from mmkit.viz.media import ImagePanel, Waveform, frame_strip, wav_bytes
 from mmkit.viz.plots import (
     Bars,
@@ -18,7 +20,11 @@ from mmkit.viz.plots import (
 
 __all__ = [
     "Bars",
+    "ConfusionMatrixPlot",
     "ImagePanel",
+    "IntervalBars",
+    "RocPlot",
+    "ScoreHistogram",
     "Trajectory1D",
     "Trajectory2D",
     "Waveform",

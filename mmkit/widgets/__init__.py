@@ -6,6 +6,7 @@ explorers. Tests and the benchmark find them all here.
 
 from mmkit.widgets.audio_video import keypoint_explorer
 from mmkit.widgets.data import data_browser
+from mmkit.widgets.evaluation import feedback_explorer, roc_explorer
 from mmkit.widgets.explorer import Explorer
 from mmkit.widgets.fusion import fusion_explorer
 from mmkit.widgets.images import feature_map_explorer
@@ -16,9 +17,12 @@ __all__ = [
     "Explorer",
     "attention_explorer",
     "data_browser",
+    "explanation_explorer",
     "feature_map_explorer",
+    "feedback_explorer",
     "fusion_explorer",
     "gradient_descent_explorer",
     "keypoint_explorer",
+    "roc_explorer",
     "softmax_explorer",
 ]

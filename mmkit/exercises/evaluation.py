@@ -1,0 +1,142 @@
+"""Lesson 08 self-checks: macro-F1 from a confusion matrix; a threshold chosen by cost."""
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from mmkit.exercises.feedback import Feedback, Wrong, run
+
+
+def _call(fn: Callable, *args):
+    """Call the learner's function; any result is allowed (numbers, tuples)."""
+    try:
+        out = fn(*args)
+    except NotImplementedError:
+        raise Wrong("not implemented yet: replace `raise NotImplementedError` with your code"
+                    ) from None
+    except ZeroDivisionError:
+        raise Wrong("divides by zero: where a denominator is 0 the metric is undefined; "
+                    "count it as 0.0, as scikit-learn does with zero_division=0") from None
+    except Exception as error:
+        raise Wrong(f"raised {type(error).__name__}: {error}") from error
+    if out is None or out is Ellipsis:
+        raise Wrong("returned nothing: did you forget `return`?")
+    return out
+
+
+def _number(value, what: str) -> float:
+    if hasattr(value, "item"):  # a 0-d tensor or numpy number
+        try:
+            value = value.item()
+        except (ValueError, RuntimeError):
+            raise Wrong(f"{what} must be one number, got {len(value)} of them") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Wrong(f"{what} must be a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _per_class_f1(cm: np.ndarray) -> np.ndarray:
+    tp = np.diag(cm).astype(float)
+    predicted, actual = cm.sum(axis=0), cm.sum(axis=1)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, actual, out=np.zeros_like(tp), where=actual > 0)
+    both = precision + recall
+    return np.divide(2 * precision * recall, both, out=np.zeros_like(tp), where=both > 0)
+
+
+def check_macro_f1(fn: Callable) -> Feedback:
+    """Exercise: write ``macro_f1(cm)`` -> the macro-averaged F1 of a (K, K) confusion
+    matrix (rows: true class, columns: predicted class, scikit-learn's layout).
+
+    Per class k: precision = cm[k, k] / column k's sum, recall = cm[k, k] / row k's sum,
+    F1 = 2PR / (P + R) (0 where undefined); macro-F1 is the plain mean of the K F1 scores.
+    """
+
+    def checks() -> str:
+        cm = np.array([[8, 1, 1], [2, 3, 0], [1, 0, 4]])
+        got = _number(_call(fn, cm.copy()), "macro-F1")
+        if math.isnan(got):
+            raise Wrong("returned NaN for a matrix where every class is predicted")
+        f1 = _per_class_f1(cm)
+        want = float(f1.mean())
+        if math.isclose(got, want, abs_tol=1e-6):
+            pass
+        elif math.isclose(got, np.trace(cm) / cm.sum(), abs_tol=1e-6):
+            raise Wrong("this is micro-F1 (all classes' counts pooled), which for single-label "
+                        "data equals the accuracy; macro-F1 averages the per-class F1 scores")
+        elif math.isclose(got, float(f1 @ cm.sum(axis=1)) / cm.sum(), abs_tol=1e-6):
+            raise Wrong("weights each class's F1 by its number of samples (average='weighted'); "
+                        "macro-F1 gives every class the same weight: a plain mean")
+        else:
+            tp = np.diag(cm)
+            p, r = (tp / cm.sum(axis=0)).mean(), (tp / cm.sum(axis=1)).mean()
+            if math.isclose(got, 2 * p * r / (p + r), abs_tol=1e-6):
+                raise Wrong("takes the F1 of the averaged precision and recall; macro-F1 is the "
+                            "average of the per-class F1 scores (compute F1 per class first)")
+            raise Wrong(f"macro-F1 of {cm.tolist()} is {got:.4f}, expected {want:.4f}")
+
+        never = np.array([[5, 1, 0], [2, 4, 0], [3, 1, 0]])  # class 2 is never predicted
+        got = _number(_call(fn, never.copy()), "macro-F1")
+        if math.isnan(got):
+            raise Wrong("returns NaN when a class is never predicted: its precision is 0 / 0; "
+                        "count it as 0, as scikit-learn does with zero_division=0")
+        if not math.isclose(got, float(_per_class_f1(never).mean()), abs_tol=1e-6):
+            raise Wrong(f"for {never.tolist()} (class 2 never predicted) expected "
+                        f"{float(_per_class_f1(never).mean()):.4f}, got {got:.4f}: a class "
+                        "with no predictions has F1 = 0 and still counts in the mean")
+        return "correct: the mean of the per-class F1 scores, each class weighted the same"
+
+    return run("macro-F1", checks)
+
+
+def _cost(y, scores, threshold, cost_fn, cost_fp) -> float:
+    predicted = scores >= threshold
+    return cost_fn * float(np.sum(~predicted & (y == 1))) \
+        + cost_fp * float(np.sum(predicted & (y == 0)))
+
+
+def _screening_data(seed: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """200 samples, 1 in 4 positive, scores that overlap: no threshold is free of errors."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(200) < 0.25).astype(int)
+    scores = np.clip(rng.normal(0.35 + 0.3 * y, 0.15), 0, 1).round(3)
+    return y, scores
+
+
+def check_cost_threshold(fn: Callable) -> Feedback:
+    """Exercise: write ``best_threshold(y_true, scores, cost_fn, cost_fp)`` -> the threshold
+    (predict positive where score >= threshold) with the lowest total cost, where each missed
+    positive costs ``cost_fn`` and each false alarm ``cost_fp``.
+    """
+
+    def checks() -> str:
+        y, scores = _screening_data()
+        candidates = np.append(np.unique(scores), np.inf)  # every distinct outcome
+        for cost_fn, cost_fp in ((10.0, 1.0), (1.0, 4.0)):
+            threshold = _number(_call(fn, y.copy(), scores.copy(), cost_fn, cost_fp),
+                                "the threshold")
+            if math.isnan(threshold):
+                raise Wrong("returned NaN instead of a threshold")
+            cost = _cost(y, scores, threshold, cost_fn, cost_fp)
+            best = min(_cost(y, scores, t, cost_fn, cost_fp) for t in candidates)
+            if cost <= best + 1e-9:
+                continue
+            errors = min(_cost(y, scores, t, 1, 1) for t in candidates)
+            swapped = min(_cost(y, scores, t, cost_fp, cost_fn) for t in candidates)
+            setting = f"with cost_fn={cost_fn:g}, cost_fp={cost_fp:g}"
+            if threshold == 0.5:
+                raise Wrong(f"returns 0.5 {setting}: a fixed threshold ignores the costs; try "
+                            "every distinct score as a threshold and keep the cheapest")
+            if _cost(y, scores, threshold, 1, 1) <= errors + 1e-9:
+                raise Wrong(f"{setting} your threshold makes the fewest errors, counting a "
+                            "miss and a false alarm the same: weigh each miss by cost_fn and "
+                            "each false alarm by cost_fp")
+            if _cost(y, scores, threshold, cost_fp, cost_fn) <= swapped + 1e-9:
+                raise Wrong(f"{setting} the costs are swapped: a missed positive (score below "
+                            "the threshold, label 1) costs cost_fn; a false alarm costs cost_fp")
+            raise Wrong(f"{setting} your threshold {threshold:.3f} costs {cost:g}, but "
+                        f"{best:g} is possible; try every distinct score as a threshold")
+        return "correct: the threshold with the lowest expected cost"
+
+    return run("cost-optimal threshold", checks)

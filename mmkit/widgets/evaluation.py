@@ -1,0 +1,374 @@
+"""Lesson 08 explorers: move a decision threshold along ROC curves, and rate predictions.
+
+roc_explorer: a threshold slider moves each model's operating point along its ROC curve;
+the confusion matrix, precision, recall, F1 and accuracy follow.
+feedback_explorer: show one prediction at a time; Agree / Disagree buttons record the
+learner's verdict in a JSON file (mmkit.user_feedback), and the agreement rate, with its
+confidence interval, is set beside the automatic accuracy on the same samples.
+"""
+
+import html
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+
+from mmkit import viz
+from mmkit.checks import check_int
+from mmkit.widgets.explorer import SLIDER_STYLE, Explorer
+from mmkit.widgets.quick_train import one_thread, quick_train
+
+# A binary task no single small model gets right: the size of a shape in a noisy 8x8 image,
+# with a caption that says the size but loses 70 % of its words.
+_SIZE = {"task": "size", "modalities": ("image", "text"), "image_size": 8,
+         "noise": {"image": 0.5, "text": 0.7}}
+# Four colours in 16x16 images noisy enough that a quickly trained CNN makes mistakes to rate.
+_COLOUR = {"task": "colour", "modalities": ("image", "text"), "image_size": 16,
+           "noise": {"image": 0.3}}
+
+
+def _numpy(x, name: str, dtype=float) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    try:
+        x = np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}") from None
+    if x.ndim != 1 or len(x) == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {x.shape}")
+    if dtype is float and not np.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return x
+
+
+def _shapes_world_tensors(kw: dict, seed: int, sizes) -> tuple[dict, int]:
+    """ShapesWorld image + text as tensors, token ids from a vocabulary of the first split."""
+    from mmkit.data import ShapesWorld, to_tensors
+    from mmkit.preprocess.text import Vocabulary, encode_batch
+
+    raw = {name: to_tensors(ShapesWorld(n=n, seed=seed + offset, **kw),
+                            keys=("image", "text", "label"))
+           for name, n, offset in sizes}
+    vocab = Vocabulary.build(next(iter(raw.values()))["text"])
+    data = {name: {"image": r["image"], "text": encode_batch(vocab, r["text"])[0],
+                   "label": r["label"], "caption": r["text"]} for name, r in raw.items()}
+    return data, len(vocab)
+
+
+def default_roc_scores(seed: int = 0, steps: int = 150) -> tuple[np.ndarray, dict]:
+    """Two small models on ShapesWorld size (noisy 8x8 images, captions missing 70 % of their
+    words), trained for ``steps`` Adam steps each (about a second in all, seeded).
+
+    Returns (y_true, {name: scores}) on 300 test scenes: the label (1 = large) and each
+    model's probability of "large" — an image CNN alone, and the CNN with the caption
+    (concatenation fusion).
+    """
+    from mmkit import fusion
+    from mmkit.encoders.image import ImageCNN
+    from mmkit.encoders.text import BagOfEmbeddings
+    from mmkit.models import MultimodalClassifier, UnimodalClassifier
+
+    data, vocab_size = _shapes_world_tensors(_SIZE, seed, (("train", 600, 1), ("test", 300, 3)))
+    train = {k: v for k, v in data["train"].items() if k != "caption"}
+    test = {k: v for k, v in data["test"].items() if k != "caption"}
+    makers = {
+        "image": lambda: UnimodalClassifier(ImageCNN(3, (8,), out_dim=16, pooled_size=1),
+                                            "image", 2, hidden=16),
+        "image + text": lambda: MultimodalClassifier(
+            {"image": ImageCNN(3, (8,), out_dim=16, pooled_size=1),
+             "text": BagOfEmbeddings(vocab_size, 16)},
+            fusion.ConcatFusion({"image": 16, "text": 16}), 2, hidden=16),
+    }
+    scores = {}
+    for name, make in makers.items():
+        torch.manual_seed(seed)
+        model = quick_train(make(), train, steps=steps, seed=seed)
+        with torch.no_grad(), one_thread():
+            scores[name] = torch.softmax(model(test), dim=1)[:, 1].double().numpy()
+    return test["label"].numpy(), scores
+
+
+def threshold_metrics(y_true, scores, threshold: float) -> dict:
+    """What one threshold does: predict positive where score >= threshold (scikit-learn's
+    convention in roc_curve), count tp, fp, tn, fn, and derive the rates from the counts.
+
+    A rate whose denominator is 0 is 0 (scikit-learn's zero_division=0).
+    """
+    y = np.asarray(y_true) == 1
+    predicted = np.asarray(scores) >= threshold
+    tp, fp = int(np.sum(predicted & y)), int(np.sum(predicted & ~y))
+    fn, tn = int(np.sum(~predicted & y)), int(np.sum(~predicted & ~y))
+
+    def ratio(a, b):
+        return a / b if b else 0.0
+
+    precision, recall = ratio(tp, tp + fp), ratio(tp, tp + fn)
+    return {"tp": tp, "fp": fp, "tn": tn, "fn": fn,
+            "confusion": np.array([[tn, fp], [fn, tp]]),  # rows true 0/1, columns predicted
+            "precision": precision, "recall": recall, "tpr": recall, "fpr": ratio(fp, fp + tn),
+            "f1": ratio(2 * precision * recall, precision + recall),
+            "accuracy": (tp + tn) / len(y)}
+
+
+def _check_binary_scores(y_true, scores) -> tuple[np.ndarray, dict]:
+    y_true = _numpy(y_true, "y_true")
+    if not np.isin(y_true, (0, 1)).all():
+        raise ValueError(f"y_true must hold 0 and 1 only, got the values "
+                         f"{sorted(set(y_true.tolist()))[:6]}")
+    if len(np.unique(y_true)) < 2:
+        raise ValueError("y_true holds one class only: a ROC curve needs positives and "
+                         "negatives")
+    if not isinstance(scores, dict) or not scores:
+        raise TypeError(f"scores must be a non-empty dict {{model name: scores}}, got "
+                        f"{type(scores).__name__}")
+    checked = {}
+    for name, s in scores.items():
+        s = _numpy(s, f"scores[{name!r}]")
+        if len(s) != len(y_true):
+            raise ValueError(f"scores[{name!r}] has {len(s)} values but y_true has "
+                             f"{len(y_true)}")
+        checked[str(name)] = s
+    return y_true.astype(int), checked
+
+
+def roc_explorer(y_true=None, scores=None, *, threshold: float = 0.5, labels=("0", "1"),
+                 seed: int = 0) -> Explorer:
+    """Move the decision threshold and watch what it does to each model.
+
+    y_true: (N,) 0/1 labels; scores: {model name: (N,) scores, higher = more positive}
+        (probabilities, or any scores). Both None: two small models on ShapesWorld size,
+        trained in about a second (``default_roc_scores``; seeded).
+    threshold: the first position of the slider; "model" picks whose confusion matrix and
+        bars are shown.
+    labels: the names of class 0 and class 1, for the axes.
+
+    Panels: the scores of each class with the threshold; the ROC curves (AUC in the legend)
+    with each model's operating point; the confusion matrix; precision, recall, F1 and
+    accuracy at that threshold.
+    """
+    from mmkit.metrics import roc_auc_score, roc_curve
+
+    if (y_true is None) != (scores is None):
+        raise TypeError("give both y_true and scores, or neither (for the default models)")
+    if y_true is None:
+        y_true, scores = default_roc_scores(seed)
+        labels = ("small", "large")
+    y_true, scores = _check_binary_scores(y_true, scores)
+    if not isinstance(labels, (tuple, list)) or len(labels) != 2:
+        raise ValueError(f"labels must name the two classes, e.g. ('healthy', 'ill'), got "
+                         f"{labels!r}")
+    labels = [str(label) for label in labels]
+    low = min(float(s.min()) for s in scores.values())
+    high = max(float(s.max()) for s in scores.values())
+    if high == low:
+        high = low + 1.0
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
+            or not low <= threshold <= high:
+        threshold = (low + high) / 2  # e.g. logits, where 0.5 means little
+    names = list(scores)
+
+    controls = {
+        "threshold": widgets.FloatSlider(value=threshold, min=low, max=high,
+                                         step=(high - low) / 200, readout_format=".3f",
+                                         description="threshold", style=SLIDER_STYLE),
+        "model": widgets.Dropdown(options=names, value=names[0], description="model",
+                                  style=SLIDER_STYLE),
+    }
+    curves = {}
+    for name, s in scores.items():
+        fpr, tpr, _ = roc_curve(y_true, s)
+        curves[name] = (fpr, tpr, float(roc_auc_score(y_true, s)))
+    fig, (ax_hist, ax_roc, ax_cm, ax_bars) = viz.new_figure(12.5, 3.2, ncols=4)
+    first = threshold_metrics(y_true, scores[names[0]], threshold)
+    plots = {
+        "scores": viz.ScoreHistogram(ax_hist, y_true, scores[names[0]], threshold,
+                                     labels=labels, span=(low, high)),
+        "roc": viz.RocPlot(ax_roc, curves),
+        "confusion": viz.ConfusionMatrixPlot(ax_cm, first["confusion"], labels),
+        "metrics": viz.Bars(ax_bars, ["precision", "recall", "F1", "accuracy"],
+                            [first[k] for k in ("precision", "recall", "f1", "accuracy")],
+                            ylim=(0, 1.12), fmt="{:.2f}"),
+    }
+    ax_bars.tick_params(axis="x", labelsize=8)
+    ax_bars.set_yticks([])  # each bar is labelled with its value; ticks are slow to draw
+    shown = {"model": names[0]}  # the histogram is rebuilt only when the model changes
+
+    def draw(threshold, model):
+        if model != shown["model"]:
+            plots["scores"].set_scores(y_true, scores[model])
+            shown["model"] = model
+        plots["scores"].update(threshold)
+        ax_hist.set_title(f"{model}: scores ≥ {threshold:.3f} → 1", fontsize=9)
+        results = {name: threshold_metrics(y_true, s, threshold) for name, s in scores.items()}
+        plots["roc"].update({name: (r["fpr"], r["tpr"]) for name, r in results.items()},
+                            highlight=model)
+        r = results[model]
+        plots["confusion"].update(r["confusion"])
+        plots["metrics"].update([r[k] for k in ("precision", "recall", "f1", "accuracy")])
+        ax_bars.set_title(model, fontsize=9)
+        return (f"threshold {threshold:.3f}, {model}: TP {r['tp']} FP {r['fp']} TN {r['tn']} "
+                f"FN {r['fn']}; precision {r['precision']:.2f}, recall (TPR) {r['recall']:.2f}, "
+                f"FPR {r['fpr']:.2f}, F1 {r['f1']:.2f}, accuracy {r['accuracy']:.2f}; AUC "
+                + ", ".join(f"{name} {curves[name][2]:.3f}" for name in names))
+
+    explorer = Explorer(controls, fig, plots, draw)
+    explorer.y_true, explorer.scores, explorer.curves = y_true, scores, curves
+    return explorer
+
+
+def default_feedback_data(seed: int = 0, steps: int = 150) -> tuple[dict, np.ndarray, list]:
+    """Predictions to rate: a small image CNN trained for ``steps`` Adam steps on ShapesWorld
+    colour (noisy 16x16 images; about a second, seeded), on 60 scenes it never saw: it gets
+    about four in five right.
+
+    Returns (data, probabilities, classes): data has "image" (N, 3, 16, 16), "caption"
+    (N strings, which name the true colour) and "label" (N,); probabilities (N, 4) the
+    model's softmax output.
+    """
+    from mmkit.encoders.image import ImageCNN
+    from mmkit.models import UnimodalClassifier
+
+    data, _ = _shapes_world_tensors(_COLOUR, seed, (("train", 300, 5), ("test", 60, 7)))
+    torch.manual_seed(seed)
+    model = UnimodalClassifier(ImageCNN(3, (8,), out_dim=16, pooled_size=1), "image", 4,
+                               hidden=16)
+    quick_train(model, {"image": data["train"]["image"], "label": data["train"]["label"]},
+                steps=steps, seed=seed)
+    test = data["test"]
+    with torch.no_grad(), one_thread():
+        probabilities = torch.softmax(model({"image": test["image"]}), dim=1).double().numpy()
+    from mmkit.data.shapes_world import COLOURS
+
+    return ({"image": test["image"], "caption": test["caption"], "label": test["label"]},
+            probabilities, list(COLOURS))
+
+
+def _check_feedback_inputs(data, probabilities, classes):
+    if not isinstance(data, dict) or not {"image", "label"} <= data.keys():
+        raise TypeError("data must be a dict with 'image' (N, C, H, W) and 'label' (N,) "
+                        "entries, and optionally 'caption' (N strings)")
+    labels = _numpy(data["label"], "data['label']", dtype=np.int64)
+    n = len(labels)
+    if len(data["image"]) != n or len(data.get("caption", labels)) != n:
+        raise ValueError("data['image'], data['label'] (and data['caption']) must have the "
+                         "same number of samples")
+    if isinstance(probabilities, torch.Tensor):
+        probabilities = probabilities.detach().cpu().numpy()
+    probabilities = np.asarray(probabilities, dtype=float)
+    if probabilities.ndim != 2 or len(probabilities) != n:
+        raise ValueError(f"probabilities must be (N={n}, classes), got shape "
+                         f"{probabilities.shape}")
+    if classes is None:
+        classes = [str(k) for k in range(probabilities.shape[1])]
+    if len(classes) != probabilities.shape[1]:
+        raise ValueError(f"classes names {len(classes)} classes but probabilities have "
+                         f"{probabilities.shape[1]} columns")
+    return labels, probabilities, [str(c) for c in classes]
+
+
+def feedback_explorer(path=None, data=None, probabilities=None, classes=None, *,
+                      seed: int = 0, start: int = 0) -> Explorer:
+    """Rate a model's predictions one by one; the verdicts are kept in a JSON file.
+
+    path: the feedback file (mmkit.user_feedback.FeedbackStore; created if missing). None
+        writes to a new file in a temporary folder, which is lost: point it at a file you
+        keep to keep your ratings. A corrupt file is shown as an error, never overwritten.
+    data, probabilities, classes: the samples ({"image", "label", optional "caption"}), the
+        model's (N, C) class probabilities and the class names; None: a small CNN's
+        predictions on 60 ShapesWorld colour scenes (``default_feedback_data``).
+    start: the first sample shown.
+
+    The sample slider picks a prediction; Agree / Disagree record a verdict on it and move
+    on. The right panel sets the agreement rate (95 % Wilson interval) beside the automatic
+    accuracy on the samples rated so far.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from mmkit.user_feedback import FeedbackFileError, FeedbackStore
+
+    if data is None:
+        if probabilities is not None:
+            raise TypeError("probabilities were given without data: give both, or neither")
+        data, probabilities, classes = default_feedback_data(seed)
+    labels, probabilities, classes = _check_feedback_inputs(data, probabilities, classes)
+    n = len(labels)
+    start = check_int(start, "start")
+    if start >= n:
+        raise ValueError(f"start must be < the number of samples ({n}), got {start}")
+    if path is None:
+        path = Path(tempfile.mkdtemp(prefix="mmkit-feedback-")) / "feedback.json"
+    store, problem = None, None
+    try:
+        store = FeedbackStore(path, create=True)
+    except FeedbackFileError as error:
+        problem = error  # shown in the status; the file is left as it is
+    predicted = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    captions = data.get("caption")
+
+    controls = {"sample": widgets.IntSlider(value=start, min=0, max=n - 1,
+                                            description="sample", style=SLIDER_STYLE)}
+    fig, (ax_image, ax_probs, ax_agree) = viz.new_figure(9.5, 3.0, ncols=3)
+    plots = {
+        "image": viz.ImagePanel(ax_image, data["image"][start], ""),
+        "probabilities": viz.Bars(ax_probs, classes, probabilities[start], ylim=(0, 1.12),
+                                  fmt="{:.2f}"),
+        "agreement": viz.IntervalBars(ax_agree, ["you agree", "accuracy"]),
+    }
+    ax_probs.set_yticks([])
+    agree = widgets.Button(description="Agree", button_style="success", icon="check")
+    disagree = widgets.Button(description="Disagree", button_style="danger", icon="times")
+    where = widgets.HTML(f"<small>feedback file: <code>{html.escape(str(path))}</code></small>")
+    agree.disabled = disagree.disabled = problem is not None
+    buttons = widgets.HBox([agree, disagree])
+
+    def rated_accuracy():
+        ids = [r["sample_id"] for r in store.ratings
+               if isinstance(r["sample_id"], int) and 0 <= r["sample_id"] < n]
+        return (float(np.mean(predicted[ids] == labels[ids])) if ids else np.nan), len(ids)
+
+    def draw(sample):
+        plots["image"].update(data["image"][sample])
+        caption = f"“{captions[sample]}”" if captions is not None else f"sample {sample}"
+        ax_image.set_title(caption, fontsize=8)
+        plots["probabilities"].update(probabilities[sample])
+        guess = f"predicted {classes[predicted[sample]]!r} ({confidence[sample]:.2f})"
+        ax_probs.set_title(f"the model {guess}", fontsize=9)
+        if problem is not None:
+            raise problem  # shown in red in the status line
+        summary = store.summary()
+        accuracy, k = rated_accuracy()
+        plots["agreement"].update([summary.agreement, accuracy],
+                                  [(summary.low, summary.high) if k else None, None])
+        ax_agree.set_title(f"on the {k} samples rated" if k else "rate a sample to start",
+                           fontsize=9)
+        verdict = store.verdict(sample)
+        said = f"you said {verdict}" if verdict else "not rated yet"
+        return (f"sample {sample}: {guess}, {said}. {summary}; automatic accuracy on the "
+                f"{k} rated samples: " + ("–" if np.isnan(accuracy) else f"{accuracy:.2f}"))
+
+    explorer = Explorer(controls, fig, plots, draw, extras=(buttons, where))
+
+    def record(verdict):
+        if problem is not None:  # buttons are disabled, but code can still click them
+            explorer.refresh()
+            return
+        sample = controls["sample"].value
+        try:
+            store.rate(sample, verdict, classes[predicted[sample]], float(confidence[sample]))
+        except (OSError, FeedbackFileError) as error:
+            explorer.status.value = (f"<span style='color:#b00'>Error: not saved: "
+                                     f"{html.escape(str(error))}</span>")
+            return
+        if sample < n - 1:
+            controls["sample"].value = sample + 1  # the slider's change redraws
+        else:
+            explorer.refresh()
+
+    agree.on_click(lambda _: record("agree"))
+    disagree.on_click(lambda _: record("disagree"))
+    explorer.store, explorer.path, explorer.buttons = store, Path(path), {"agree": agree,
+                                                                           "disagree": disagree}
+    explorer.data, explorer.probabilities, explorer.classes = data, probabilities, classes
+    return explorer
