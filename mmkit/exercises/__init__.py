@@ -9,6 +9,7 @@ from mmkit.exercises.audio_video import check_pck
 from mmkit.exercises.challenges import check_balanced_accuracy, check_class_weights
 from mmkit.exercises.data import check_normalize
 from mmkit.exercises.evaluation import check_cost_threshold, check_macro_f1
+from mmkit.exercises.explain import check_pointing_hit, check_saliency
 from mmkit.exercises.feedback import Feedback
 from mmkit.exercises.fusion import check_fusion_weights
 from mmkit.exercises.images import check_conv_output_size, check_max_pool
@@ -36,5 +37,7 @@ __all__ = [
     "check_max_pool",
     "check_normalize",
     "check_pck",
+    "check_pointing_hit",
+    "check_saliency",
     "check_softmax",
 ]

@@ -7,6 +7,7 @@ explorers. Tests and the benchmark find them all here.
 from mmkit.widgets.audio_video import keypoint_explorer
 from mmkit.widgets.data import data_browser
 from mmkit.widgets.evaluation import feedback_explorer, roc_explorer
+from mmkit.widgets.explain import explanation_explorer
 from mmkit.widgets.explorer import Explorer
 from mmkit.widgets.fusion import fusion_explorer
 from mmkit.widgets.images import feature_map_explorer

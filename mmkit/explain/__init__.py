@@ -1,0 +1,54 @@
+"""Explanations (可解释性): what a multimodal classifier looked at, and whether that is true.
+
+    maps.py          feature_maps, attention_maps: what the model computed on the way
+    attributions.py  image_attribution, token_attribution: Captum's saliency, integrated
+                     gradients, Grad-CAM, feature ablation, LIME and KernelSHAP
+    modality.py      modality_attribution: one score per sample and modality
+    ground_truth.py  the pointing game, modality ranking and the randomisation test on
+                     ShapesWorld, whose truth is known
+    checks.py        the input checks they share
+
+Captum is imported inside the functions that use it, so ``import mmkit`` stays light.
+"""
+
+from mmkit.explain.attributions import (
+    GRADIENT_METHODS,
+    METHODS,
+    PERTURBATION_METHODS,
+    CaptumForward,
+    image_attribution,
+    patch_mask,
+    token_attribution,
+)
+from mmkit.explain.ground_truth import (
+    peak_positions,
+    pointing_game,
+    randomisation_test,
+    randomised_copy,
+    rank_correlation,
+    ranks_first,
+    shapes_world_truth,
+)
+from mmkit.explain.maps import attention_maps, feature_maps
+from mmkit.explain.modality import MODALITY_METHODS, modality_attribution
+
+__all__ = [
+    "GRADIENT_METHODS",
+    "METHODS",
+    "MODALITY_METHODS",
+    "PERTURBATION_METHODS",
+    "CaptumForward",
+    "attention_maps",
+    "feature_maps",
+    "image_attribution",
+    "modality_attribution",
+    "patch_mask",
+    "peak_positions",
+    "pointing_game",
+    "randomisation_test",
+    "randomised_copy",
+    "rank_correlation",
+    "ranks_first",
+    "shapes_world_truth",
+    "token_attribution",
+]

@@ -1,0 +1,319 @@
+"""Attributions through Captum: which pixels, which words drove a classifier's score.
+
+Six methods, from four ideas (the names are the ``method`` argument):
+  gradients      "saliency"              |d score / d input|: what a tiny change would move
+                 "grad_cam"              the last conv layer's maps, weighted by their
+                                         average gradient (images only)
+  paths          "integrated_gradients"  gradients averaged along the straight path from a
+                                         baseline (black image, no words) to the input,
+                                         times (input - baseline)
+  perturbations  "feature_ablation"      remove one piece, see how much the score drops
+                 "lime"                  score many random removals, fit a linear model
+                                         to the scores, nearby subsets weighted more
+  Shapley values "kernel_shap"           LIME with the weights that make it estimate Shapley
+                                         values
+
+Removing a piece means setting it to the baseline: black pixels for an image, the padding
+id (no word) for a caption. Captum wants a function of positional tensors; ``CaptumForward``
+presents a dict-batch classifier that way. Token ids are integers and carry no gradient,
+so gradient methods attribute to the output of the text encoder's embedding layer
+(``LayerIntegratedGradients`` does the same for one modality).
+
+Every function explains the class ``target`` (default: the predicted one), runs the model
+in eval mode, leaves its mode and the global random state as they were, and returns CPU
+tensors.
+"""
+
+import warnings
+
+import torch
+from torch import nn
+
+from mmkit.checks import check_int
+from mmkit.explain.checks import (
+    check_method,
+    is_token_modality,
+    model_inputs,
+    padding_index,
+    resolve_target,
+)
+
+METHODS = ("saliency", "integrated_gradients", "grad_cam", "feature_ablation", "lime",
+           "kernel_shap")
+GRADIENT_METHODS = ("saliency", "integrated_gradients", "grad_cam")
+PERTURBATION_METHODS = ("feature_ablation", "lime", "kernel_shap")
+
+
+class CaptumForward(nn.Module):
+    """A dict-batch classifier as a function of positional tensors, as Captum calls it.
+
+    ``forward(*varied, *fixed)``: ``varied`` are the tensors Captum attributes to, one per
+    (key, kind) in ``varied``; ``fixed`` the rest of the batch, one per key in ``fixed``
+    (Captum passes them as ``additional_forward_args`` and repeats them when it repeats
+    the inputs). How a varied tensor enters the model depends on its kind:
+      "input"      it is batch[key] itself (an image, token ids left as they are);
+      "ids"        token ids sent as floats, so a perturbation can set some to the padding
+                   id; rounded back to int64;
+      "embedding"  the output of encoders[key].embedding, (B, L, D): a forward hook puts it
+                   in place of the layer's own output, so gradients reach the words. The ids
+                   themselves come among the fixed tensors (the encoder still needs them to
+                   find the padding).
+    """
+
+    def __init__(self, model: nn.Module, encoders: dict, varied, fixed):
+        super().__init__()
+        self.model = model
+        self.encoders = encoders
+        self.varied = list(varied)
+        self.fixed = list(fixed)
+
+    def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+        if len(tensors) != len(self.varied) + len(self.fixed):
+            raise ValueError(
+                f"expected {len(self.varied) + len(self.fixed)} tensors "
+                f"({[key for key, _ in self.varied] + self.fixed}), got {len(tensors)}"
+            )
+        batch = dict(zip(self.fixed, tensors[len(self.varied):], strict=True))
+        hooks = []
+        for (key, kind), x in zip(self.varied, tensors, strict=False):
+            if kind == "input":
+                batch[key] = x
+            elif kind == "ids":
+                batch[key] = x.round().long()
+            else:
+                layer = self.encoders[key].embedding
+                hooks.append(layer.register_forward_hook(lambda module, args, out, x=x: x))
+        try:
+            return self.model(batch)
+        finally:
+            for hook in hooks:
+                hook.remove()
+
+
+class _Explaining:
+    """Evaluation mode, the target classes, and a private random state, for one explanation."""
+
+    def __init__(self, model, batch, target, seed: int):
+        self.inputs, self.encoders, self.size = model_inputs(model, batch)
+        self.model = model
+        self.seed = check_int(seed, "seed")
+        self.target = target
+
+    def __enter__(self):
+        self.was_training = self.model.training
+        self.model.eval()
+        self.rng = torch.random.fork_rng(devices=[])
+        self.rng.__enter__()
+        torch.manual_seed(self.seed)  # LIME and KernelSHAP draw random subsets
+        try:
+            with torch.no_grad():
+                logits = self.model(self.inputs)
+            self.target = resolve_target(logits, self.target)
+        except Exception as error:  # a bad target: put the mode and the random state back
+            self.__exit__(type(error), error, error.__traceback__)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.rng.__exit__(*exc)
+        self.model.train(self.was_training)
+        return False
+
+    def forward(self, varied, fixed=None) -> tuple[CaptumForward, tuple]:
+        """The Captum function for these varied (key, kind) pairs, and the fixed tensors."""
+        varied_keys = {key for key, kind in varied if kind != "embedding"}
+        if fixed is None:
+            fixed = [key for key in self.inputs if key not in varied_keys]
+        function = CaptumForward(self.model, self.encoders, varied, fixed)
+        return function, tuple(self.inputs[key] for key in fixed)
+
+
+def _rows_per_pass(x: torch.Tensor) -> int:
+    """Integrated gradients runs n_steps copies of the batch; in passes of about 512 rows
+    (at least one whole batch) the memory stays small and the speed the same."""
+    return max(512, x.shape[0])
+
+
+def _check_options(n_steps, n_samples):
+    check_int(n_steps, "n_steps", minimum=2)
+    check_int(n_samples, "n_samples", minimum=2)
+
+
+def _perturbation(method, forward, inputs, baselines, target, fixed, masks, n_samples):
+    """Feature ablation for the whole batch; LIME and KernelSHAP fit one surrogate model per
+    sample, so they loop over the samples (each sample's perturbations in one forward pass)."""
+    from captum import attr
+
+    if method == "feature_ablation":
+        return attr.FeatureAblation(forward).attribute(
+            inputs, baselines=baselines, target=target, additional_forward_args=fixed,
+            feature_mask=masks, perturbations_per_eval=8)
+    if method == "lime":
+        from captum._utils.models.linear_model import SkLearnLinearRegression
+
+        # The surrogate is a weighted least-squares fit, as in the LIME paper once it has
+        # picked its features. Captum's default, a Lasso with a fixed penalty, sets every
+        # coefficient below that penalty to 0: where the scores move little, the whole map
+        # comes out blank. Least squares wants more random subsets than features.
+        explainer = attr.Lime(forward, interpretable_model=SkLearnLinearRegression())
+    else:
+        explainer = attr.KernelShap(forward)
+    rows = []
+    with warnings.catch_warnings():
+        # Captum repeats a warning about one example at a time, which is what we do.
+        warnings.filterwarnings("ignore", message=".*batch size")
+        for i in range(len(target)):
+            one = slice(i, i + 1)
+            mask_i = tuple(m[one] if m.shape[0] > 1 else m for m in masks)
+            rows.append(explainer.attribute(
+                tuple(x[one] for x in inputs), baselines=baselines, target=int(target[i]),
+                additional_forward_args=tuple(x[one] for x in fixed), feature_mask=mask_i,
+                n_samples=n_samples, perturbations_per_eval=n_samples))
+    return tuple(torch.cat(parts) for parts in zip(*rows, strict=True))
+
+
+# ---- images --------------------------------------------------------------------------------
+
+def patch_mask(height: int, width: int, patch: int) -> torch.Tensor:
+    """(1, 1, H, W) int64: the index of the patch x patch square each pixel lies in, row by row.
+    Perturbation methods remove whole squares: single pixels barely move a CNN's score, and
+    H*W of them would need H*W forward passes."""
+    check_int(patch, "patch", minimum=1)
+    rows = torch.arange(height) // patch
+    cols = torch.arange(width) // patch
+    per_row = (width + patch - 1) // patch
+    return (rows[:, None] * per_row + cols[None, :])[None, None]
+
+
+def _last_conv_activation(encoder: nn.Module) -> nn.Module:
+    """Grad-CAM's layer: the last ReLU (or else conv) of the encoder's convolutional part."""
+    part = getattr(encoder, "features", encoder)
+    for kinds in ((nn.ReLU,), (nn.Conv2d,)):
+        found = [module for module in part.modules() if isinstance(module, kinds)]
+        if found:
+            return found[-1]
+    raise ValueError(f"found no ReLU or Conv2d layer in {type(encoder).__name__} for Grad-CAM; "
+                     "pass layer=")
+
+
+def image_attribution(model, batch: dict, method: str = "integrated_gradients", target=None, *,
+                      modality: str = "image", n_steps: int = 32, n_samples: int = 64,
+                      patch: int | None = None, layer: nn.Module | None = None,
+                      seed: int = 0) -> torch.Tensor:
+    """A heat map per image, (B, H, W): how much each pixel drove the score of ``target``.
+
+    method: one of METHODS. How each becomes one map (the other modalities stay as they are):
+      saliency              max over the colour channels of |d score / d pixel| (Simonyan
+                            et al., 2014); >= 0
+      integrated_gradients  summed over the channels, from a black baseline, ``n_steps``
+                            steps; signed, > 0 supports the target
+      grad_cam              Captum's LayerGradCam on the last conv ReLU (or ``layer``), the
+                            negative part cut off, upsampled (bilinear) to H x W; >= 0
+      feature_ablation, lime, kernel_shap
+                            one value per ``patch`` x ``patch`` square (default H // 8),
+                            removed by blacking it out; LIME and KernelSHAP score
+                            ``n_samples`` random subsets; signed
+    """
+    method = check_method(method, METHODS)
+    _check_options(n_steps, n_samples)
+    if layer is not None and not isinstance(layer, nn.Module):
+        raise TypeError(f"layer must be a layer (nn.Module) of the image encoder for Grad-CAM, "
+                        f"got {type(layer).__name__}")
+    with _Explaining(model, batch, target, seed) as run:
+        if modality not in run.encoders or is_token_modality(run.encoders[modality]):
+            images = [m for m, e in run.encoders.items() if not is_token_modality(e)]
+            raise ValueError(f"modality must be an image modality of the model, one of "
+                             f"{images}; got {modality!r}")
+        image = run.inputs[modality]
+        if image.dim() != 4:
+            raise ValueError(f"batch[{modality!r}] must be images (B, C, H, W), got shape "
+                             f"{tuple(image.shape)}")
+        if method == "grad_cam" and layer is None:
+            layer = _last_conv_activation(run.encoders[modality])
+        forward, fixed = run.forward([(modality, "input")])
+        return _image_map(method, run, forward, image, fixed, n_steps, n_samples, patch,
+                          layer).detach().cpu()
+
+
+def _image_map(method, run, forward, image, fixed, n_steps, n_samples, patch, layer):
+    from captum import attr
+
+    target = run.target
+    if method == "saliency":
+        grads = attr.Saliency(forward).attribute(image.detach().requires_grad_(), target=target,
+                                                 abs=True, additional_forward_args=fixed)
+        return grads.amax(dim=1)
+    if method == "integrated_gradients":
+        ig = attr.IntegratedGradients(forward).attribute(
+            image, baselines=torch.zeros_like(image), target=target,
+            additional_forward_args=fixed, n_steps=n_steps,
+            internal_batch_size=_rows_per_pass(image))
+        return ig.sum(dim=1)
+    if method == "grad_cam":
+        cam = attr.LayerGradCam(forward, layer).attribute(
+            image, target=target, additional_forward_args=fixed, relu_attributions=True)
+        if cam.dim() != 4:
+            raise ValueError(f"Grad-CAM needs a layer whose output is a (B, C, h, w) map; "
+                             f"{type(layer).__name__} gives shape {tuple(cam.shape)}")
+        return attr.LayerAttribution.interpolate(cam, tuple(image.shape[-2:]), "bilinear")[:, 0]
+    height, width = image.shape[-2:]
+    patch = max(1, height // 8) if patch is None else patch
+    mask = patch_mask(height, width, patch).to(image.device)
+    scores = _perturbation(method, forward, (image,), (0.0,), target, fixed, (mask,),
+                           n_samples)[0]
+    return scores[:, 0]  # every channel of a square holds the square's value
+
+
+# ---- tokens --------------------------------------------------------------------------------
+
+def token_attribution(model, batch: dict, method: str = "integrated_gradients", target=None, *,
+                      modality: str = "text", n_steps: int = 32, n_samples: int = 64,
+                      seed: int = 0) -> torch.Tensor:
+    """One score per token, (B, L), 0 at the padding: how much each word drove the score.
+
+      integrated_gradients  Captum's LayerIntegratedGradients on the encoder's embedding
+                            layer, from the padding id's embedding (a zero vector), summed
+                            over the embedding; signed
+      saliency              |d score / d embedding| summed over the embedding; >= 0
+      feature_ablation, lime, kernel_shap
+                            a word removed = replaced by the padding id; signed
+    Grad-CAM needs a convolutional map and explains images only.
+    """
+    method = check_method(method, METHODS)
+    _check_options(n_steps, n_samples)
+    if method == "grad_cam":
+        others = [m for m in METHODS if m != "grad_cam"]
+        raise ValueError("grad_cam needs a convolutional layer: it explains images only; "
+                         f"for tokens use one of {', '.join(others)}")
+    from captum import attr
+
+    with _Explaining(model, batch, target, seed) as run:
+        if modality not in run.encoders or not is_token_modality(run.encoders[modality]):
+            texts = [m for m, e in run.encoders.items() if is_token_modality(e)]
+            raise ValueError(f"modality must be a text modality of the model (one with an "
+                             f"embedding layer), one of {texts}; got {modality!r}")
+        encoder, ids = run.encoders[modality], run.inputs[modality]
+        pad = padding_index(encoder)
+        real = ids != pad
+        if method == "integrated_gradients":
+            forward, fixed = run.forward([(modality, "input")])
+            scores = attr.LayerIntegratedGradients(forward, encoder.embedding).attribute(
+                ids, baselines=torch.full_like(ids, pad), target=run.target,
+                additional_forward_args=fixed, n_steps=n_steps,
+                internal_batch_size=_rows_per_pass(ids)).sum(dim=-1)
+        elif method == "saliency":
+            forward, fixed = run.forward([(modality, "embedding")])
+            with torch.no_grad():
+                embedded = encoder.embedding(ids)
+            embedded.requires_grad_()
+            scores = attr.Saliency(forward).attribute(
+                embedded, target=run.target, abs=True, additional_forward_args=fixed).sum(-1)
+        else:
+            forward, fixed = run.forward([(modality, "ids")])
+            # One feature per position; the padding joins position 0 (removing padding
+            # changes nothing) and its scores are zeroed below.
+            mask = torch.arange(ids.shape[1], device=ids.device).expand_as(ids) * real
+            scores = _perturbation(method, forward, (ids.float(),), (float(pad),), run.target,
+                                   fixed, (mask,), n_samples)[0]
+        return (scores * real).detach().cpu()
+
