@@ -90,7 +90,7 @@ class CaptumForward(nn.Module):
                 hook.remove()
 
 
-class _Explaining:
+class Explaining:
     """Evaluation mode, the target classes, and a private random state, for one explanation."""
 
     def __init__(self, model, batch, target, seed: int):
@@ -128,18 +128,18 @@ class _Explaining:
         return function, tuple(self.inputs[key] for key in fixed)
 
 
-def _rows_per_pass(x: torch.Tensor) -> int:
+def rows_per_pass(x: torch.Tensor) -> int:
     """Integrated gradients runs n_steps copies of the batch; in passes of about 512 rows
     (at least one whole batch) the memory stays small and the speed the same."""
     return max(512, x.shape[0])
 
 
-def _check_options(n_steps, n_samples):
+def check_options(n_steps, n_samples):
     check_int(n_steps, "n_steps", minimum=2)
     check_int(n_samples, "n_samples", minimum=2)
 
 
-def _perturbation(method, forward, inputs, baselines, target, fixed, masks, n_samples):
+def perturbation_scores(method, forward, inputs, baselines, target, fixed, masks, n_samples):
     """Feature ablation for the whole batch; LIME and KernelSHAP fit one surrogate model per
     sample, so they loop over the samples (each sample's perturbations in one forward pass)."""
     from captum import attr
@@ -215,11 +215,11 @@ def image_attribution(model, batch: dict, method: str = "integrated_gradients", 
                             ``n_samples`` random subsets; signed
     """
     method = check_method(method, METHODS)
-    _check_options(n_steps, n_samples)
+    check_options(n_steps, n_samples)
     if layer is not None and not isinstance(layer, nn.Module):
         raise TypeError(f"layer must be a layer (nn.Module) of the image encoder for Grad-CAM, "
                         f"got {type(layer).__name__}")
-    with _Explaining(model, batch, target, seed) as run:
+    with Explaining(model, batch, target, seed) as run:
         if modality not in run.encoders or is_token_modality(run.encoders[modality]):
             images = [m for m, e in run.encoders.items() if not is_token_modality(e)]
             raise ValueError(f"modality must be an image modality of the model, one of "
@@ -247,7 +247,7 @@ def _image_map(method, run, forward, image, fixed, n_steps, n_samples, patch, la
         ig = attr.IntegratedGradients(forward).attribute(
             image, baselines=torch.zeros_like(image), target=target,
             additional_forward_args=fixed, n_steps=n_steps,
-            internal_batch_size=_rows_per_pass(image))
+            internal_batch_size=rows_per_pass(image))
         return ig.sum(dim=1)
     if method == "grad_cam":
         cam = attr.LayerGradCam(forward, layer).attribute(
@@ -259,7 +259,7 @@ def _image_map(method, run, forward, image, fixed, n_steps, n_samples, patch, la
     height, width = image.shape[-2:]
     patch = max(1, height // 8) if patch is None else patch
     mask = patch_mask(height, width, patch).to(image.device)
-    scores = _perturbation(method, forward, (image,), (0.0,), target, fixed, (mask,),
+    scores = perturbation_scores(method, forward, (image,), (0.0,), target, fixed, (mask,),
                            n_samples)[0]
     return scores[:, 0]  # every channel of a square holds the square's value
 
@@ -280,14 +280,14 @@ def token_attribution(model, batch: dict, method: str = "integrated_gradients", 
     Grad-CAM needs a convolutional map and explains images only.
     """
     method = check_method(method, METHODS)
-    _check_options(n_steps, n_samples)
+    check_options(n_steps, n_samples)
     if method == "grad_cam":
         others = [m for m in METHODS if m != "grad_cam"]
         raise ValueError("grad_cam needs a convolutional layer: it explains images only; "
                          f"for tokens use one of {', '.join(others)}")
     from captum import attr
 
-    with _Explaining(model, batch, target, seed) as run:
+    with Explaining(model, batch, target, seed) as run:
         if modality not in run.encoders or not is_token_modality(run.encoders[modality]):
             texts = [m for m, e in run.encoders.items() if is_token_modality(e)]
             raise ValueError(f"modality must be a text modality of the model (one with an "
@@ -300,7 +300,7 @@ def token_attribution(model, batch: dict, method: str = "integrated_gradients", 
             scores = attr.LayerIntegratedGradients(forward, encoder.embedding).attribute(
                 ids, baselines=torch.full_like(ids, pad), target=run.target,
                 additional_forward_args=fixed, n_steps=n_steps,
-                internal_batch_size=_rows_per_pass(ids)).sum(dim=-1)
+                internal_batch_size=rows_per_pass(ids)).sum(dim=-1)
         elif method == "saliency":
             forward, fixed = run.forward([(modality, "embedding")])
             with torch.no_grad():
@@ -313,7 +313,7 @@ def token_attribution(model, batch: dict, method: str = "integrated_gradients", 
             # One feature per position; the padding joins position 0 (removing padding
             # changes nothing) and its scores are zeroed below.
             mask = torch.arange(ids.shape[1], device=ids.device).expand_as(ids) * real
-            scores = _perturbation(method, forward, (ids.float(),), (float(pad),), run.target,
+            scores = perturbation_scores(method, forward, (ids.float(),), (float(pad),), run.target,
                                    fixed, (mask,), n_samples)[0]
         return (scores * real).detach().cpu()
 

@@ -17,10 +17,10 @@ import torch
 from mmkit.explain.attributions import (
     METHODS,
     PERTURBATION_METHODS,
-    _check_options,
-    _Explaining,
-    _perturbation,
-    _rows_per_pass,
+    Explaining,
+    check_options,
+    perturbation_scores,
+    rows_per_pass,
 )
 from mmkit.explain.checks import check_method, is_token_modality, padding_index
 
@@ -47,10 +47,10 @@ def modality_attribution(model, batch: dict, method: str = "integrated_gradients
         raise ValueError("grad_cam explains one convolutional map and has no score for other "
                          f"modalities; use one of {', '.join(MODALITY_METHODS)}")
     method = check_method(method, MODALITY_METHODS)
-    _check_options(n_steps, n_samples)
+    check_options(n_steps, n_samples)
     from captum import attr
 
-    with _Explaining(model, batch, target, seed) as run:
+    with Explaining(model, batch, target, seed) as run:
         tokens = {m for m, e in run.encoders.items() if is_token_modality(e)}
         if method in PERTURBATION_METHODS:
             varied = [(m, "ids" if m in tokens else "input") for m in run.encoders]
@@ -62,7 +62,7 @@ def modality_attribution(model, batch: dict, method: str = "integrated_gradients
             # Group k is modality k: every element of it, in every sample, gets the value k.
             masks = tuple(torch.full((1,) * x.dim(), k, dtype=torch.long, device=x.device)
                           for k, x in enumerate(inputs))
-            scores = _perturbation(method, forward, inputs, baselines, run.target, fixed,
+            scores = perturbation_scores(method, forward, inputs, baselines, run.target, fixed,
                                    masks, n_samples)
             # Every element of a group holds the group's value: read one per sample.
             columns = [s.flatten(1)[:, 0] for s in scores]
@@ -81,6 +81,6 @@ def modality_attribution(model, batch: dict, method: str = "integrated_gradients
                 grads = attr.IntegratedGradients(forward).attribute(
                     inputs, baselines=tuple(torch.zeros_like(x) for x in inputs),
                     target=run.target, additional_forward_args=fixed, n_steps=n_steps,
-                    internal_batch_size=_rows_per_pass(inputs[0]))
+                    internal_batch_size=rows_per_pass(inputs[0]))
             columns = [g.abs().flatten(1).sum(dim=1) for g in grads]
         return torch.stack(columns, dim=1).detach().cpu()
