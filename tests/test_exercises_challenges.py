@@ -62,7 +62,7 @@ def _macro_precision(y_true, y_pred):
     (lambda t, p: np.float64(_balanced_accuracy(t, p)), True, "correct"),
     (_not_done, False, "not implemented yet"),
     (lambda t, p: None, False, "returned nothing"),
-    (lambda t, p: [0.5], False, "must return one number, got list"),
+    (lambda t, p: [0.5], False, "must be one number, got list"),
     (lambda t, p: (t == p).float().mean(), False, "that is plain accuracy"),
     (_macro_precision, False, "averages precision"),
     (lambda t, p: _balanced_accuracy(t, p) * 0.9, False, "expected 0.6944"),

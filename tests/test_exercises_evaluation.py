@@ -96,7 +96,7 @@ def test_the_right_threshold_passes_and_really_is_cheapest():
     (lambda y, s, cfn, cfp: best_threshold(y, s, 1.0, 1.0), "fewest errors"),
     (lambda y, s, cfn, cfp: best_threshold(y, s, cfp, cfn), "swapped"),
     (lambda y, s, cfn, cfp: 0.9, "costs"),
-    (lambda y, s, cfn, cfp: "low", "must be a number"),
+    (lambda y, s, cfn, cfp: "low", "must be one number"),
     (lambda y, s, cfn, cfp: float("nan"), "NaN"),
 ])
 def test_cost_threshold_mistakes_are_named(fn, message):

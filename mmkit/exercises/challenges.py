@@ -5,7 +5,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from mmkit.exercises.feedback import Feedback, Wrong, call, run
+from mmkit.exercises.feedback import Feedback, Wrong, call, call_any, number, run
 
 
 def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -50,29 +50,6 @@ def check_class_weights(fn: Callable) -> Feedback:
     return run("inverse-frequency class weights", checks)
 
 
-def _number(out) -> float:
-    """A float from what the learner returned: a Python number, a numpy or 0-d torch value."""
-    if isinstance(out, torch.Tensor) and out.numel() == 1:
-        return float(out)
-    if isinstance(out, (int, float, np.floating, np.integer)) and not isinstance(out, bool):
-        return float(out)
-    raise Wrong(f"must return one number, got {type(out).__name__}")
-
-
-def _call_number(fn: Callable, *args) -> float:
-    try:
-        out = fn(*args)
-    except NotImplementedError:
-        raise Wrong(
-            "not implemented yet: replace `raise NotImplementedError` with your code"
-        ) from None
-    except Exception as error:
-        raise Wrong(f"raised {type(error).__name__}: {error}") from error
-    if out is None or out is Ellipsis:
-        raise Wrong("returned nothing: did you forget `return`?")
-    return _number(out)
-
-
 def check_balanced_accuracy(fn: Callable) -> Feedback:
     """Exercise: write ``balanced_accuracy(y_true, y_pred)`` -> one number.
 
@@ -86,7 +63,7 @@ def check_balanced_accuracy(fn: Callable) -> Feedback:
         y_true = torch.tensor([0] * 18 + [1] * 2)
         y_pred = torch.zeros(20, dtype=torch.long)
         y_pred[[3, 4, 19]] = 1  # two false alarms, one of the two minority samples found
-        out = _call_number(fn, y_true.clone(), y_pred.clone())
+        out = number(call_any(fn, y_true.clone(), y_pred.clone()))
         expected = balanced_accuracy_score(y_true.numpy(), y_pred.numpy())
         if abs(out - accuracy_score(y_true.numpy(), y_pred.numpy())) < 1e-6:
             raise Wrong("that is plain accuracy, which the majority class dominates; take the "
@@ -104,7 +81,7 @@ def check_balanced_accuracy(fn: Callable) -> Feedback:
             true = rng.integers(3, size=30)
             true[:3] = [0, 1, 2]  # every class present
             pred = rng.integers(3, size=30)
-            out = _call_number(fn, torch.from_numpy(true), torch.from_numpy(pred))
+            out = number(call_any(fn, torch.from_numpy(true), torch.from_numpy(pred)))
             if abs(out - balanced_accuracy_score(true, pred)) > 1e-6:
                 raise Wrong("right on two classes but wrong on three: average the recall over "
                             "every class present in y_true")

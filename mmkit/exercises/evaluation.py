@@ -5,35 +5,18 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mmkit.exercises.feedback import Feedback, Wrong, run
+from mmkit.exercises.feedback import Feedback, Wrong, call_any, number, run
 
 
 def _call(fn: Callable, *args):
-    """Call the learner's function; any result is allowed (numbers, tuples)."""
+    """call_any, with a hint for the usual crash: dividing by a zero count."""
     try:
-        out = fn(*args)
-    except NotImplementedError:
-        raise Wrong("not implemented yet: replace `raise NotImplementedError` with your code"
-                    ) from None
-    except ZeroDivisionError:
-        raise Wrong("divides by zero: where a denominator is 0 the metric is undefined; "
-                    "count it as 0.0, as scikit-learn does with zero_division=0") from None
-    except Exception as error:
-        raise Wrong(f"raised {type(error).__name__}: {error}") from error
-    if out is None or out is Ellipsis:
-        raise Wrong("returned nothing: did you forget `return`?")
-    return out
-
-
-def _number(value, what: str) -> float:
-    if hasattr(value, "item"):  # a 0-d tensor or numpy number
-        try:
-            value = value.item()
-        except (ValueError, RuntimeError):
-            raise Wrong(f"{what} must be one number, got {len(value)} of them") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise Wrong(f"{what} must be a number, got {type(value).__name__}")
-    return float(value)
+        return call_any(fn, *args)
+    except Wrong as wrong:
+        if isinstance(wrong.__cause__, ZeroDivisionError):
+            raise Wrong("divides by zero: where a denominator is 0 the metric is undefined; "
+                        "count it as 0.0, as scikit-learn does with zero_division=0") from None
+        raise
 
 
 def _per_class_f1(cm: np.ndarray) -> np.ndarray:
@@ -55,7 +38,7 @@ def check_macro_f1(fn: Callable) -> Feedback:
 
     def checks() -> str:
         cm = np.array([[8, 1, 1], [2, 3, 0], [1, 0, 4]])
-        got = _number(_call(fn, cm.copy()), "macro-F1")
+        got = number(_call(fn, cm.copy()), "macro-F1")
         if math.isnan(got):
             raise Wrong("returned NaN for a matrix where every class is predicted")
         f1 = _per_class_f1(cm)
@@ -77,7 +60,7 @@ def check_macro_f1(fn: Callable) -> Feedback:
             raise Wrong(f"macro-F1 of {cm.tolist()} is {got:.4f}, expected {want:.4f}")
 
         never = np.array([[5, 1, 0], [2, 4, 0], [3, 1, 0]])  # class 2 is never predicted
-        got = _number(_call(fn, never.copy()), "macro-F1")
+        got = number(_call(fn, never.copy()), "macro-F1")
         if math.isnan(got):
             raise Wrong("returns NaN when a class is never predicted: its precision is 0 / 0; "
                         "count it as 0, as scikit-learn does with zero_division=0")
@@ -114,7 +97,7 @@ def check_cost_threshold(fn: Callable) -> Feedback:
         y, scores = _screening_data()
         candidates = np.append(np.unique(scores), np.inf)  # every distinct outcome
         for cost_fn, cost_fp in ((10.0, 1.0), (1.0, 4.0)):
-            threshold = _number(_call(fn, y.copy(), scores.copy(), cost_fn, cost_fp),
+            threshold = number(_call(fn, y.copy(), scores.copy(), cost_fn, cost_fp),
                                 "the threshold")
             if math.isnan(threshold):
                 raise Wrong("returned NaN instead of a threshold")
