@@ -16,6 +16,7 @@ from mmkit.viz.plots import (
     figure_to_png,
     new_figure,
     plot_history,
+    redraw_only,
 )
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "frame_strip",
     "new_figure",
     "plot_history",
+    "redraw_only",
     "wav_bytes",
 ]

@@ -20,14 +20,40 @@ def new_figure(width: float = 8.0, height: float = 3.0, ncols: int = 1, dpi: int
     return fig, axes
 
 
+def redraw_only(fig: Figure, artists) -> None:
+    """Declare the artists that change when a control moves; ``figure_to_png`` then draws the
+    rest of the figure (axes, ticks, labels, legends: most of the time) once, keeps it as a
+    background, and on later frames paints only these on top of it ("blitting").
+
+    Everything else must then stay as it is. List the artists in drawing order (a line
+    that should lie over a histogram comes after it).
+    """
+    fig.mmkit_changing = list(artists)
+    fig.mmkit_background = None
+
+
 def figure_to_png(fig: Figure) -> bytes:
     """Render a figure to PNG bytes (what an ipywidgets Image shows), fast enough for a slider.
 
     Constrained layout re-solves the whole layout on every draw, half the redraw time; the
     axes do not move when a slider does, so it is solved on the first draw and then frozen.
+    A figure with ``redraw_only`` artists redraws just those after the first frame.
     """
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    canvas.draw()
+    changing = getattr(fig, "mmkit_changing", None)
+    if changing is None:
+        canvas.draw()
+    elif fig.mmkit_background is None:
+        canvas.draw()  # everything, so that the layout is solved with every artist in it
+        for artist in changing:
+            artist.set_animated(True)  # an animated artist is left out of canvas.draw()
+        fig.set_layout_engine("none")
+        canvas.draw()
+        fig.mmkit_background = canvas.copy_from_bbox(fig.bbox)
+    else:
+        canvas.restore_region(fig.mmkit_background)
+    for artist in changing or ():
+        fig.draw_artist(artist)
     if fig.get_layout_engine() is not None:
         fig.set_layout_engine("none")
     rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
@@ -45,7 +71,7 @@ class Bars:
         x = np.arange(len(labels))
         self.bars = ax.bar(x, values, color=color)
         ax.set_xticks(x, labels)
-        ax.axhline(0, color="black", linewidth=0.8)
+        self.zero_line = ax.axhline(0, color="black", linewidth=0.8)
         if ylim is not None:
             ax.set_ylim(*ylim)
         self.texts = [ax.text(i, 0, "", ha="center", va="bottom", fontsize=9) for i in x]
@@ -61,6 +87,10 @@ class Bars:
     def heights(self) -> np.ndarray:
         return np.array([bar.get_height() for bar in self.bars])
 
+    def moving(self) -> list:
+        """What update() changes, in drawing order (for redraw_only)."""
+        return [*self.bars, self.zero_line, *self.texts]
+
 
 class Trajectory1D:
     """A loss curve L(θ) with the points gradient descent visits, joined in order."""
@@ -75,11 +105,15 @@ class Trajectory1D:
         ax.set_ylim(*ylim)
         ax.set_xlabel("θ")
         ax.set_ylabel("L(θ)")
-        ax.legend(loc="upper center")
+        self.legend = ax.legend(loc="upper center")
 
     def update(self, thetas):
         thetas = np.asarray(thetas, dtype=float)
         self.path.set_data(thetas, self.loss_fn(thetas))
+
+    def moving(self) -> list:
+        """What update() changes, in drawing order (the legend stays on top of the path)."""
+        return [self.path, self.legend]
 
 
 class Trajectory2D:
@@ -99,6 +133,9 @@ class Trajectory2D:
     def update(self, thetas):
         thetas = np.asarray(thetas, dtype=float).reshape(-1, 2)
         self.path.set_data(thetas[:, 0], thetas[:, 1])
+
+    def moving(self) -> list:
+        return [self.path]
 
 
 def plot_history(ax, values, label: str, ylabel: str = "loss", xlabel: str = "step"):

@@ -192,6 +192,12 @@ def roc_explorer(y_true=None, scores=None, *, threshold: float = 0.5, labels=("0
     ax_bars.tick_params(axis="x", labelsize=8)
     ax_bars.set_yticks([])  # each bar is labelled with its value; ticks are slow to draw
     shown = {"model": names[0]}  # the histogram is rebuilt only when the model changes
+    # Axes, ticks and legends never change: draw them once, then only what moves.
+    viz.redraw_only(fig, [*plots["scores"].stairs, plots["scores"].line, ax_hist.get_legend(),
+                          ax_hist.title,
+                          *plots["roc"].markers.values(), plots["confusion"].image,
+                          *ax_cm.spines.values(), *sum(plots["confusion"].texts, []), *plots["metrics"].bars,
+                          *plots["metrics"].texts, ax_bars.title])
 
     def draw(threshold, model):
         if model != shown["model"]:

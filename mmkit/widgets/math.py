@@ -36,6 +36,8 @@ def softmax_explorer(logits=(2.0, -1.0, 3.0, 0.0), temperature: float = 1.0) -> 
             ax_probs, names, np.zeros(len(names)), ylim=(0, 1.1), color="tab:orange"
         ),
     }
+    viz.redraw_only(fig, [*plots["logits"].moving(), *plots["probabilities"].moving(),
+                          ax_probs.title])  # the axes never change: draw them once
 
     def draw(temperature, **z):
         values = torch.tensor([z[name] for name in names], dtype=torch.float64)
@@ -75,6 +77,7 @@ def gradient_descent_explorer(lr: float = 0.1, steps: int = 10) -> Explorer:
             ax_bowl, lambda grid: bowl.loss(torch.from_numpy(grid)).numpy()
         ),
     }
+    viz.redraw_only(fig, [*plots["curve"].moving(), *plots["bowl"].moving()])
 
     def draw(lr, steps):
         path_1d = scratch.gradient_descent(toy_problems.parabola_grad, theta0_1d, lr, steps)

@@ -1,0 +1,56 @@
+"""mmkit.viz.plots: the PNG a widget shows, drawn in full or by redrawing only what moves."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mmkit import viz
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png))).astype(int)
+
+
+def _full_redraw(fig) -> np.ndarray:
+    for artist in fig.mmkit_changing:
+        artist.set_animated(False)
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba()).astype(int)
+
+
+def test_redrawing_only_the_moving_artists_gives_the_full_picture():
+    fig, ax = viz.new_figure(4, 3)
+    ax.plot([0, 1], [0, 1], color="0.5", label="static")
+    ax.legend(loc="lower right")
+    (moving,) = ax.plot([0.2], [0.2], "o", markersize=10)
+    title = ax.set_title("x = 0.2")
+    viz.redraw_only(fig, [moving, title])
+    first = _pixels(viz.figure_to_png(fig))
+    moving.set_data([0.8], [0.6])
+    title.set_text("x = 0.8, further along")
+    second = _pixels(viz.figure_to_png(fig))
+    assert (np.abs(second - first).max(axis=2) > 0).sum() > 50  # the picture did change
+    different = np.abs(second - _full_redraw(fig)).max(axis=2) > 0
+    assert different.sum() == 0  # ... and exactly as a full redraw would show it
+
+
+@pytest.mark.parametrize(("name", "moves"), [
+    ("softmax_explorer", {"z1": 5.5, "temperature": 0.3}),
+    ("gradient_descent_explorer", {"lr": 1.2, "steps": 30}),
+    ("fusion_explorer", {"noise": 1.5}),
+    ("roc_explorer", {"model": "image + text", "threshold": 0.7}),
+])
+def test_explorers_that_redraw_only_what_moves_look_the_same_as_a_full_redraw(name, moves):
+    from mmkit import widgets
+
+    explorer = getattr(widgets, name)()
+    assert explorer.figure.mmkit_changing, f"{name} should redraw only its moving parts"
+    before = _pixels(explorer.image.value)
+    for control, value in moves.items():
+        explorer.controls[control].value = value
+    shown = _pixels(explorer.image.value)
+    assert (np.abs(shown - before).max(axis=2) > 0).sum() > 50  # the picture changed
+    different = np.abs(shown - _full_redraw(explorer.figure)).max(axis=2) > 0
+    assert different.sum() < 0.001 * different.size  # a few anti-aliased edge pixels at most
