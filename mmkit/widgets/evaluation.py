@@ -178,7 +178,8 @@ def roc_explorer(y_true=None, scores=None, *, threshold: float = 0.5, labels=("0
     for name, s in scores.items():
         fpr, tpr, _ = roc_curve(y_true, s)
         curves[name] = (fpr, tpr, float(roc_auc_score(y_true, s)))
-    fig, (ax_hist, ax_roc, ax_cm, ax_bars) = viz.new_figure(12.5, 3.2, ncols=4)
+    fig, _ = viz.new_figure(8.0, 6.0, ncols=0)  # 2 x 2: readable beside the controls
+    (ax_hist, ax_roc), (ax_cm, ax_bars) = fig.subplots(2, 2)
     first = threshold_metrics(y_true, scores[names[0]], threshold)
     plots = {
         "scores": viz.ScoreHistogram(ax_hist, y_true, scores[names[0]], threshold,
