@@ -8,6 +8,7 @@ confidence interval, is set beside the automatic accuracy on the same samples.
 """
 
 import html
+import math
 
 import ipywidgets as widgets
 import numpy as np
@@ -169,10 +170,11 @@ def roc_explorer(y_true=None, scores=None, *, threshold: float = 0.5, labels=("0
 
     controls = {
         "threshold": widgets.FloatSlider(value=threshold, min=low, max=high,
-                                         step=(high - low) / 200, readout_format=".3f",
-                                         description="threshold", style=SLIDER_STYLE),
+                                         step=10 ** math.floor(math.log10((high - low) / 100)),
+                                         readout_format=".3g", description="threshold",
+                                         style=SLIDER_STYLE, layout=widgets.Layout(width="250px")),
         "model": widgets.Dropdown(options=names, value=names[0], description="model",
-                                  style=SLIDER_STYLE),
+                                  style=SLIDER_STYLE, layout=widgets.Layout(width="250px")),
     }
     curves = {}
     for name, s in scores.items():
