@@ -41,6 +41,7 @@ def test_redrawing_only_the_moving_artists_gives_the_full_picture():
     ("gradient_descent_explorer", {"lr": 1.2, "steps": 30}),
     ("fusion_explorer", {"noise": 1.5}),
     ("roc_explorer", {"model": "image + text", "threshold": 0.7}),
+    ("data_browser", {"index": 5, "noise": 0.3}),
 ])
 def test_explorers_that_redraw_only_what_moves_look_the_same_as_a_full_redraw(name, moves):
     from mmkit import widgets

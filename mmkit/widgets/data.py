@@ -46,6 +46,13 @@ def data_browser(seed: int = 0, n: int = 64, image_size: int = 32) -> Explorer:
         ),
     }
     player = widgets.Audio(format="wav", autoplay=False, loop=False)
+    # Every scene has the same size and length, so the axes never change: draw them once,
+    # then only the pictures (with the frames they cover), the waveform and the caption.
+    caption = fig.suptitle(" ")
+    images = [plots[name] for name in ("image", "video", "spectrogram")]
+    viz.redraw_only(fig, [*(panel.artist for panel in images),
+                          *(spine for panel in images for spine in panel.ax.spines.values()),
+                          plots["waveform"].line, caption])
 
     def draw(index, noise):
         sample = scene(index, noise)
