@@ -16,6 +16,7 @@ import torch
 
 from mmkit import viz
 from mmkit.checks import check_int
+from mmkit.metrics.inputs import as_labels, as_scores
 from mmkit.widgets.explorer import SLIDER_STYLE, Explorer
 from mmkit.widgets.quick_train import one_thread, quick_train
 
@@ -26,20 +27,6 @@ _SIZE = {"task": "size", "modalities": ("image", "text"), "image_size": 8,
 # Four colours in 16x16 images noisy enough that a quickly trained CNN makes mistakes to rate.
 _COLOUR = {"task": "colour", "modalities": ("image", "text"), "image_size": 16,
            "noise": {"image": 0.3}}
-
-
-def _numpy(x, name: str, dtype=float) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    try:
-        x = np.asarray(x, dtype=dtype)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}") from None
-    if x.ndim != 1 or len(x) == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {x.shape}")
-    if dtype is float and not np.isfinite(x).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return x
 
 
 def _shapes_world_tensors(kw: dict, seed: int, sizes) -> tuple[dict, int]:
@@ -112,7 +99,7 @@ def threshold_metrics(y_true, scores, threshold: float) -> dict:
 
 
 def _check_binary_scores(y_true, scores) -> tuple[np.ndarray, dict]:
-    y_true = _numpy(y_true, "y_true")
+    y_true = as_labels(y_true, "y_true")
     if not np.isin(y_true, (0, 1)).all():
         raise ValueError(f"y_true must hold 0 and 1 only, got the values "
                          f"{sorted(set(y_true.tolist()))[:6]}")
@@ -124,11 +111,7 @@ def _check_binary_scores(y_true, scores) -> tuple[np.ndarray, dict]:
                         f"{type(scores).__name__}")
     checked = {}
     for name, s in scores.items():
-        s = _numpy(s, f"scores[{name!r}]")
-        if len(s) != len(y_true):
-            raise ValueError(f"scores[{name!r}] has {len(s)} values but y_true has "
-                             f"{len(y_true)}")
-        checked[str(name)] = s
+        checked[str(name)] = as_scores(s, f"scores[{name!r}]", len(y_true))
     return y_true.astype(int), checked
 
 
@@ -256,7 +239,7 @@ def _check_feedback_inputs(data, probabilities, classes):
     if not isinstance(data, dict) or not {"image", "label"} <= data.keys():
         raise TypeError("data must be a dict with 'image' (N, C, H, W) and 'label' (N,) "
                         "entries, and optionally 'caption' (N strings)")
-    labels = _numpy(data["label"], "data['label']", dtype=np.int64)
+    labels = as_labels(data["label"], "data['label']").astype(np.int64)
     n = len(labels)
     if len(data["image"]) != n or len(data.get("caption", labels)) != n:
         raise ValueError("data['image'], data['label'] (and data['caption']) must have the "
