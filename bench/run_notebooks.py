@@ -10,16 +10,16 @@ cannot leave a half-written notebook behind.
 """
 
 import argparse
-import os
 import socket
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from mmkit.files import write_atomically
 
 # Appended for measuring only, never saved: the kernel reports its own peak memory.
 _PEAK_MEMORY_CELL = (
@@ -62,17 +62,6 @@ def run_notebook(path, inplace: bool = False, measure: bool = False, timeout: in
         nb.metadata.pop("widgets", None)
         write_atomically(path, nbformat.writes(nb) + "\n")
     return NotebookRun(path, seconds, peak_mb)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def network_is_cut() -> bool:

@@ -7,10 +7,14 @@ heavy libraries (librosa, captum, torchvision) only inside the functions that ne
 
 import importlib
 
-from mmkit.core import get_device, seed_everything
+from mmkit.core import get_device, seed_everything, set_threads, thread_policy
+from mmkit.files import data_path
 
 __version__ = "0.1.0"
-__all__ = ["get_device", "seed_everything", "__version__"]
+__all__ = ["data_path", "get_device", "seed_everything", "set_threads", "thread_policy",
+           "__version__"]
+
+set_threads()  # once: as many threads as this process may really use (see mmkit.core)
 
 _SUBMODULES = {
     "checks",
@@ -19,11 +23,13 @@ _SUBMODULES = {
     "encoders",
     "exercises",
     "explain",
+    "files",
     "fusion",
     "metrics",
     "models",
     "preprocess",
     "profile",
+    "report",
     "scratch",
     "train",
     "viz",

@@ -1,7 +1,17 @@
-"""Reproducibility and device choice: the two things every notebook does first."""
+"""Reproducibility, device choice and thread count: what every notebook does first.
 
+The thread policy: PyTorch starts as many threads as the machine has cores, but a
+JupyterHub pod or a Binder session may use only one or two of them (a CPU quota, or an
+affinity mask). Threads beyond that fight over the same core and make every step slower.
+``set_threads()`` picks the number the process may really use, once, when mmkit is
+imported; ``thread_policy()`` says what it chose and why (notebook 00 prints it).
+"""
+
+import math
+import numbers
 import os
 import random
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -50,3 +60,81 @@ def get_device(prefer: str | None = None) -> torch.device:
     if kind == "mps" and not torch.backends.mps.is_available():
         raise RuntimeError(f"{source}={choice!r} but PyTorch sees no MPS device here")
     return torch.device(choice.lower())
+
+
+THREADS_ENV = "MMKIT_NUM_THREADS"
+_chosen = {"threads": None, "reason": "not set yet"}
+
+
+def _cgroup_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """CPUs allowed by the cgroup's quota (cgroup v2 ``cpu.max`` or v1 ``cfs_quota_us``), or
+    None when there is no quota. A pod limited to 1.5 CPUs gives 1.5."""
+    candidates = [(root / "cpu.max", None),
+                  (root / "cpu" / "cpu.cfs_quota_us", root / "cpu" / "cpu.cfs_period_us"),
+                  (root / "cpu,cpuacct" / "cpu.cfs_quota_us",
+                   root / "cpu,cpuacct" / "cpu.cfs_period_us")]
+    for quota_file, period_file in candidates:
+        try:
+            if period_file is None:  # v2: "max 100000" or "150000 100000"
+                quota, period = quota_file.read_text().split()[:2]
+            else:
+                quota, period = quota_file.read_text().strip(), period_file.read_text().strip()
+        except (OSError, ValueError):
+            continue
+        if quota in ("max", "-1"):
+            return None
+        try:
+            quota, period = float(quota), float(period)
+        except ValueError:
+            continue
+        if quota > 0 and period > 0:
+            return quota / period
+    return None
+
+
+def usable_cpus() -> tuple[int, str]:
+    """How many CPUs this process may really use, and why: the smallest of the cores it
+    may run on (``os.sched_getaffinity``) and the cgroup's CPU quota (rounded up)."""
+    try:
+        affinity = len(os.sched_getaffinity(0))
+        reasons = [f"{affinity} core(s) in this process's affinity mask"]
+    except AttributeError:  # macOS and Windows have no affinity call
+        affinity = os.cpu_count() or 1
+        reasons = [f"{affinity} core(s) on this machine"]
+    count = affinity
+    quota = _cgroup_quota()
+    if quota is not None:
+        reasons.append(f"a cgroup CPU quota of {quota:g} CPU(s)")
+        count = min(count, max(1, math.ceil(quota)))
+    return max(1, count), " and ".join(reasons)
+
+
+def set_threads(threads: int | None = None) -> int:
+    """Set PyTorch's thread count: ``threads`` if given, else ``$MMKIT_NUM_THREADS``, else
+    what ``usable_cpus()`` finds. Returns the number set. mmkit calls it once on import."""
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+            raise TypeError(f"threads must be an int, got {type(threads).__name__} {threads!r}")
+        if threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        chosen, reason = int(threads), "asked for by set_threads(threads)"
+    elif os.environ.get(THREADS_ENV, "").strip():
+        raw = os.environ[THREADS_ENV].strip()
+        if not raw.isdigit() or int(raw) < 1:  # a typo should not go unnoticed
+            raise ValueError(f"{THREADS_ENV} must be a whole number >= 1, got {raw!r}")
+        chosen, reason = int(raw), f"{THREADS_ENV}={raw}"
+    else:
+        chosen, found = usable_cpus()
+        reason = f"the process may use {found}"
+    torch.set_num_threads(chosen)
+    _chosen.update(threads=chosen, reason=reason)
+    return chosen
+
+
+def thread_policy() -> str:
+    """One sentence: how many threads PyTorch uses, and why."""
+    now = torch.get_num_threads()
+    if now != _chosen["threads"]:
+        return (f"PyTorch uses {now} thread(s), changed by torch.set_num_threads after mmkit "
+                f"chose {_chosen['threads']} ({_chosen['reason']})")
+    return f"PyTorch uses {now} thread(s), chosen by mmkit: {_chosen['reason']}"

@@ -7,8 +7,6 @@ weights, atomic checkpoints, and a clean stop on Ctrl-C / "interrupt kernel".
 """
 
 import copy
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import torch.nn.functional as F
 
 from mmkit.checks import check_choice, check_int, check_positive, check_tensor
 from mmkit.core import get_device
+from mmkit.files import write_atomically
 
 
 @dataclass
@@ -96,15 +95,8 @@ def _make_optimizer(optimizer, model, lr):
 def save_checkpoint(model, path, **extra) -> None:
     """Save the model's weights (and any extra numbers) atomically: a crash mid-write can
     never leave a half-written file where a good checkpoint was."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save({"model": model.state_dict(), **extra}, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    state = {"model": model.state_dict(), **extra}
+    write_atomically(path, lambda file: torch.save(state, file))
 
 
 def load_checkpoint(model, path, device=None) -> dict:

@@ -20,10 +20,11 @@ import json
 import math
 import os
 import statistics
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from mmkit.files import write_atomically
 
 FORMAT = "mmkit-feedback"
 VERSION = 1
@@ -132,22 +133,6 @@ def read_feedback_file(path) -> list[dict]:
 
 def _key(sample_id) -> tuple:
     return (type(sample_id).__name__, sample_id)  # 3 and "3" are different samples
-
-
-def write_atomically(path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a crash at any moment leaves either the old file or
-    the new one, never a mix: temp file in the same folder, flush, fsync, os.replace."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())  # the bytes are on the disk before the name moves
-        os.replace(tmp, path)  # atomic on POSIX and Windows (same folder, same disk)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:

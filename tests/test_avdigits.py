@@ -10,10 +10,10 @@ from sklearn.datasets import load_digits
 from torch.utils.data import DataLoader
 
 from mmkit.data.avdigits import (
-    DEFAULT_ROOT,
     TEST_IMAGE_START,
     TEST_VOICES,
     AVDigits,
+    default_root,
     load_spoken_digits,
 )
 
@@ -177,7 +177,7 @@ def test_index_out_of_range(test):
 
 def test_shipped_data_size_and_manifest(raw):
     folder = DATA / "spoken_digits"
-    assert folder == DEFAULT_ROOT
+    assert folder == default_root()
     size = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
     print(f"data/spoken_digits: {size:.2f} MB")
     assert size <= 8.0

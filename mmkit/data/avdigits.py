@@ -29,7 +29,6 @@ from mmkit.checks import check_choice, check_int, check_positive
 
 DATA_FILE = "spoken_digits.npz"
 MAKE_SCRIPT = "data/make_spoken_digits.py"
-DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "data" / "spoken_digits"
 
 # The held-out voices. Their variants (m6, m7, f4, klatt3) belong to no training voice, and
 # they cover American, British, Scottish, Caribbean and New York English and Mandarin.
@@ -45,13 +44,20 @@ TEST_IMAGE_START = 1437  # images 0..1436 train, 1437..1796 test (an 80/20 split
 CLIP_SECONDS = 0.8  # every clip is padded with silence to this length, so batches stack
 
 
+def default_root() -> Path:
+    """data/spoken_digits in the kit's data folder (found from the package, any cwd)."""
+    from mmkit.files import data_dir
+
+    return data_dir() / "spoken_digits"
+
+
 def load_spoken_digits(root=None) -> dict[str, np.ndarray]:
     """Read data/spoken_digits/spoken_digits.npz into a dict of numpy arrays.
 
     Clip i is ``audio[offsets[i]:offsets[i + 1]]`` (int16), spoken by
     ``voice_names[voice[i]]``; see data/README.md for every array.
     """
-    folder = DEFAULT_ROOT if root is None else Path(root)
+    folder = default_root() if root is None else Path(root)
     path = folder / DATA_FILE
     if not path.is_file():
         raise FileNotFoundError(

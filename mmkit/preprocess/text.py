@@ -15,13 +15,13 @@ gets a different id in training and in testing, so the test score means nothing.
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import torch
 
 from mmkit.checks import _describe, check_choice, check_int
+from mmkit.files import write_atomically
 
 # A token is either a word (letters, digits, underscore; an inner apostrophe keeps "don't"
 # and "shape's" whole) or a single punctuation mark. Whitespace only separates tokens.
@@ -205,8 +205,6 @@ class Vocabulary:
         The file is written under a temporary name in the same folder, then renamed with
         ``os.replace``: a crash mid-write leaves the old file whole, never half a file.
         """
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
         content = {
             "format": "mmkit.Vocabulary",
             "version": 1,
@@ -214,16 +212,7 @@ class Vocabulary:
             "lowercase": self.lowercase,
             "tokens": self._index_to_token,
         }
-        handle, temp_path = tempfile.mkstemp(dir=folder, prefix=".vocab-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(content, file, ensure_ascii=False, indent=1)
-                file.flush()
-                os.fsync(file.fileno())  # on disk before the rename makes it visible
-            os.replace(temp_path, path)  # atomic on POSIX and Windows
-        except BaseException:
-            os.unlink(temp_path)
-            raise
+        write_atomically(path, json.dumps(content, ensure_ascii=False, indent=1))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Vocabulary":
