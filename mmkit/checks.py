@@ -6,6 +6,7 @@ for the wrong kind of object and ValueError for a wrong value, like the standard
 """
 
 import math
+import numbers
 
 import torch
 
@@ -13,7 +14,9 @@ import torch
 def _describe(x) -> str:
     if isinstance(x, torch.Tensor):
         return f"a {x.dtype} tensor of shape {tuple(x.shape)}"
-    return f"{type(x).__name__} {x!r}" if isinstance(x, (int, float, str)) else type(x).__name__
+    if isinstance(x, (numbers.Number, str)):
+        return f"{type(x).__name__} {x!r}"
+    return type(x).__name__
 
 
 def check_tensor(
@@ -66,8 +69,9 @@ def check_same_shape(a: torch.Tensor, b: torch.Tensor, name_a: str, name_b: str)
 
 def check_dim(x: torch.Tensor, dim: int, name: str = "dim") -> int:
     """Check that ``dim`` indexes a dimension of ``x``; return it as a non-negative int."""
-    if isinstance(dim, bool) or not isinstance(dim, int):
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {_describe(dim)}")
+    dim = int(dim)
     n = max(x.dim(), 1)
     if not -n <= dim < n:
         raise ValueError(f"{name}={dim} is out of range for a tensor with {x.dim()} dimensions")
@@ -75,8 +79,9 @@ def check_dim(x: torch.Tensor, dim: int, name: str = "dim") -> int:
 
 
 def check_positive(value, name: str, *, allow_zero: bool = False) -> float:
-    """Check that ``value`` is a finite real number > 0 (or >= 0); return it as a float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """Check that ``value`` is a finite real number > 0 (or >= 0); return it as a float.
+    Python, NumPy and one-element torch numbers are all accepted."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         if isinstance(value, torch.Tensor) and value.numel() == 1:
             value = value.item()
         else:
@@ -88,15 +93,22 @@ def check_positive(value, name: str, *, allow_zero: bool = False) -> float:
 
 
 def check_int(value, name: str, *, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    """Check that ``value`` is a whole number (Python or NumPy) >= minimum; return an int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {_describe(value)}")
+    value = int(value)
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return value
 
 
-def check_choice(value, name: str, choices) -> str:
-    if value not in choices:
+def check_choice(value, name: str, choices):
+    """Check that ``value`` is one of ``choices``; return it."""
+    try:
+        found = value in choices
+    except TypeError:  # an unhashable value (a list, a dict) against a set of names
+        found = False
+    if not found:
         options = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {options}, got {value!r}")
     return value

@@ -43,6 +43,11 @@ def get_device(prefer: str | None = None) -> torch.device:
     is not available is an error rather than a silent fall-back, so a test run that asks
     for CUDA really runs on CUDA.
     """
+    if isinstance(prefer, torch.device):
+        prefer = str(prefer)
+    if prefer is not None and not isinstance(prefer, str):
+        raise TypeError(f"prefer must be a device name such as 'cpu' or 'cuda', or a "
+                        f"torch.device, got {type(prefer).__name__} {prefer!r}")
     choice = prefer if prefer is not None else os.environ.get("MMKIT_DEVICE", "").strip()
     if not choice:
         if torch.cuda.is_available():

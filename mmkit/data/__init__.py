@@ -19,7 +19,7 @@ from mmkit.data.modality_dropout import ModalityDropout, drop_modalities
 from mmkit.data.rebalance import augment_minority, class_weights, oversample, oversample_indices
 from mmkit.data.shapes_world import ShapesWorld
 from mmkit.data.stick_figures import StickFigures
-from mmkit.data.tensors import to_tensors
+from mmkit.data.tensors import count_rows, take_rows, to_tensors
 
 __all__ = [
     "AVDigits",
@@ -34,9 +34,11 @@ __all__ = [
     "build_vocab",
     "class_weights",
     "collate",
+    "count_rows",
     "drop_modalities",
     "oversample",
     "oversample_indices",
     "read_video_file",
+    "take_rows",
     "to_tensors",
 ]

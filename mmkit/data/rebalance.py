@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from mmkit.checks import check_int, check_positive
+from mmkit.data.tensors import take_rows
 
 
 def _as_labels(labels, name: str = "labels") -> torch.Tensor:
@@ -97,12 +98,6 @@ def oversample_indices(labels, seed: int = 0) -> torch.Tensor:
         rows = (labels == c).nonzero().flatten()
         extra.append(rows[torch.randint(count, (missing,), generator=generator)])
     return torch.cat([torch.arange(len(labels)), *extra])
-
-
-def take_rows(data: dict, index: torch.Tensor) -> dict:
-    """The rows ``index`` of every entry of ``data`` (tensors indexed, lists picked)."""
-    return {key: value[index] if isinstance(value, torch.Tensor) else [value[i] for i in index]
-            for key, value in data.items()}
 
 
 def _check_data(data, name: str = "data") -> torch.Tensor:

@@ -50,3 +50,60 @@ def to_tensors(dataset, keys=("image", "label"), progress: bool = False, limit: 
                     )
             out[key][i] = value
     return out
+
+
+def count_rows(data, name: str = "data", *, labels: bool = True) -> int:
+    """Check that ``data`` is a dict of tensors (or lists) with one row per sample, and
+    return the number of rows. With ``labels``, it must hold integer class indices under
+    "label" (N,). Every error names ``name`` and says how to fix it."""
+    if isinstance(data, torch.utils.data.Dataset) or (
+            hasattr(data, "__getitem__") and hasattr(data, "__len__")
+            and not isinstance(data, (dict, list, tuple, str, torch.Tensor))):
+        raise TypeError(
+            f"{name} must be a dict of tensors, got the dataset {type(data).__name__}; render "
+            f"it once with mmkit.data.to_tensors({name}, keys=(...)), or wrap it in a "
+            "torch.utils.data.DataLoader(..., collate_fn=mmkit.data.collate)"
+        )
+    if not isinstance(data, dict):
+        raise TypeError(f"{name} must be a dict of tensors {{key: (N, ...)}}, got "
+                        f"{type(data).__name__}")
+    if not data:
+        raise ValueError(f"{name} is an empty dict: it holds no inputs")
+    sizes = {}
+    for key, value in data.items():
+        if not isinstance(value, (torch.Tensor, list, tuple)):
+            raise TypeError(f"{name}[{key!r}] must be a tensor or a list with one entry per "
+                            f"sample, got {type(value).__name__}")
+        if isinstance(value, torch.Tensor) and value.dim() == 0:
+            raise ValueError(f"{name}[{key!r}] is a single number, not one row per sample")
+        sizes[key] = len(value)
+    if len(set(sizes.values())) != 1:
+        raise ValueError(f"every entry of {name} must have the same number of rows, got {sizes}")
+    n = next(iter(sizes.values()))
+    if n == 0:
+        raise ValueError(f"{name} has no rows: nothing to work on")
+    if labels:
+        if "label" not in data:
+            raise ValueError(f"{name} has no 'label' entry (it has {sorted(data)}); training "
+                             "and evaluation need the class index of every sample")
+        label = data["label"]
+        if not isinstance(label, torch.Tensor) or label.dim() != 1:
+            raise TypeError(f"{name}['label'] must be a 1-D tensor of class indices, got "
+                            f"{type(label).__name__}"
+                            + (f" of shape {tuple(label.shape)}" if isinstance(label, torch.Tensor)
+                               else ""))
+        if label.is_floating_point() or label.dtype == torch.bool or label.is_complex():
+            raise TypeError(f"{name}['label'] must hold integer class indices, got {label.dtype}; "
+                            f"convert with {name}['label'].long() (one-hot labels: .argmax(1))")
+        if int(label.min()) < 0:
+            raise ValueError(f"{name}['label'] holds {int(label.min())}: class indices start at 0")
+    return n
+
+
+def take_rows(data: dict, index) -> dict:
+    """The rows ``index`` (a tensor of indices, or a slice) of every entry of ``data``:
+    tensors are indexed, lists picked."""
+    if isinstance(index, slice):
+        return {key: value[index] for key, value in data.items()}
+    return {key: value[index] if isinstance(value, torch.Tensor) else [value[i] for i in index]
+            for key, value in data.items()}

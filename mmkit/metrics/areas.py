@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from mmkit.checks import check_choice
 from mmkit.metrics.curves import (
     counts_at_thresholds,
     precision_recall_curve,
@@ -25,7 +26,6 @@ from mmkit.metrics.inputs import (
     as_labels,
     as_scores,
     as_weights,
-    check_choice,
     encode,
     to_numpy,
     unique_labels,

@@ -5,10 +5,10 @@ import warnings
 
 import numpy as np
 
+from mmkit.checks import check_choice
 from mmkit.metrics.inputs import (
     as_labels,
     as_weights,
-    check_choice,
     encode,
     to_numpy,
     unique_labels,

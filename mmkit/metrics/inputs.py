@@ -126,11 +126,6 @@ def encode(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     return np.where(found, index, len(classes))
 
 
-def check_choice(value, name: str, options) -> None:
-    if value not in options:
-        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
-
-
 def zero_division_value(zero_division) -> float:
     """The value a 0/0 metric takes: "warn" (0.0, with a warning), 0.0, 1.0 or np.nan."""
     if isinstance(zero_division, str):

@@ -19,12 +19,12 @@ import warnings
 
 import numpy as np
 
+from mmkit.checks import check_choice
 from mmkit.metrics.confusion import count_matrix
 from mmkit.metrics.inputs import (
     UndefinedMetricWarning,
     as_labels,
     as_weights,
-    check_choice,
     encode,
     to_numpy,
     unique_labels,
