@@ -24,6 +24,7 @@ _SUBMODULES = {
     "exercises",
     "explain",
     "files",
+    "glossary",
     "fusion",
     "metrics",
     "models",
