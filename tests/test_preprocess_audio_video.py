@@ -223,3 +223,16 @@ def test_importing_the_preprocess_modules_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_constant_rows_normalise_to_exact_zeros_with_dataset_statistics():
+    # Row 1 is the same number in every item: its fitted std is (about) 0, so it must come
+    # out as exactly 0 on any CPU, never rounding residue divided by a tiny std.
+    feats = torch.randn(3, 4, 50, generator=torch.Generator().manual_seed(0))
+    feats[:, 1] = 0.1 + 0.2  # not exactly representable: sums of it round differently
+    mean, std = fit_normalizer(list(feats))
+    normed = normalize(feats, mean, std)
+    assert torch.isfinite(normed).all()
+    assert torch.count_nonzero(normed[:, 1]) == 0
+    assert torch.count_nonzero(normalize(feats[:, 1:2])) == 0  # per utterance too
+    torch.testing.assert_close(normed[:, 0], (feats[:, 0] - mean[0]) / std[0])

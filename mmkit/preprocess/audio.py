@@ -123,7 +123,8 @@ def normalize(
     scale for every item. Without them: per-utterance normalisation (cepstral mean and
     variance normalisation), each item's rows scaled to zero mean and unit variance over
     its own frames, which removes a recording's overall loudness and channel colouring.
-    std is floored at eps, so a constant row (silence) becomes zeros, not NaN.
+    A row whose std is below eps (a constant row: silence) becomes exactly 0, not NaN and not
+    rounding noise blown up by a tiny std: 0 by construction, on any CPU.
     """
     check_tensor(features, "features", floating=True, min_ndim=2)
     eps = check_positive(eps, "eps")
@@ -143,4 +144,6 @@ def normalize(
                 )
         mean = mean.reshape(n_features, 1).to(features.dtype)
         std = std.reshape(n_features, 1).to(features.dtype)
-    return (features - mean) / std.clamp(min=eps)
+    constant = std < eps  # no spread: the row carries no information to scale
+    scaled = (features - mean) / torch.where(constant, torch.ones_like(std), std)
+    return scaled.masked_fill(constant.expand_as(scaled), 0.0)
