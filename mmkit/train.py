@@ -432,3 +432,31 @@ def _check_objective_loss(loss) -> None:
     if not loss.requires_grad:
         raise ValueError("objective returned a loss that does not depend on the model's "
                          "weights (requires_grad is False): was it computed under no_grad?")
+
+
+@torch.no_grad()
+def evaluate_corrupted(models: dict, data: dict, modality: str, level: float,
+                       seed: int = 0, weights_of: str | None = None) -> tuple[dict, torch.Tensor | None]:
+    """Accuracy of each model on ``data`` with ``modality`` corrupted at ``level``
+    (``mmkit.data.corrupt``), and the per-sample fusion weights (N, M) of model
+    ``weights_of`` (default: the first whose fusion keeps ``last_weights``, e.g. attention
+    fusion), or None when there are none."""
+    from mmkit.data.corrupt import corrupt
+
+    if not isinstance(models, dict) or not models:
+        raise TypeError(f"models must be a non-empty dict {{name: model}}, got "
+                        f"{type(models).__name__}")
+    if weights_of is not None:
+        check_choice(weights_of, "weights_of", list(models))
+    count_rows(data, "data", labels=True)
+    noisy = corrupt(data, modality, level, seed)
+    accuracy, weights = {}, None
+    for name, model in models.items():
+        model.eval()
+        device = _resolve_device(None, model)
+        logits = model(_to_device(noisy, device))
+        accuracy[name] = float((logits.argmax(1).cpu() == noisy["label"]).float().mean())
+        last = getattr(getattr(model, "fusion", None), "last_weights", None)
+        if last is not None and name == (weights_of or name) and weights is None:
+            weights = last.detach().cpu().clone()
+    return accuracy, weights

@@ -8,6 +8,7 @@ weights, oversampling and minority augmentation (rebalance), modality dropout.
 
 from mmkit.data.avdigits import AVDigits
 from mmkit.data.collate import build_vocab, collate
+from mmkit.data.corrupt import corrupt
 from mmkit.data.loaders import (
     CocoCaptions,
     Flickr8kCaptions,
@@ -34,6 +35,7 @@ __all__ = [
     "build_vocab",
     "class_weights",
     "collate",
+    "corrupt",
     "count_rows",
     "drop_modalities",
     "oversample",
