@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
-def keep_threads():
+def keep_threads(monkeypatch):
+    monkeypatch.delenv("MMKIT_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     before = torch.get_num_threads()
     yield
     torch.set_num_threads(before)
@@ -61,7 +63,9 @@ def test_the_affinity_mask_bounds_the_thread_count(monkeypatch):
 
 
 def test_the_environment_and_an_explicit_call_override(monkeypatch):
-    monkeypatch.setenv("MMKIT_NUM_THREADS", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert core.set_threads() == 2 and "OMP_NUM_THREADS=2" in mmkit.thread_policy()
+    monkeypatch.setenv("MMKIT_NUM_THREADS", "1")  # mmkit's own variable wins
     assert core.set_threads() == 1
     assert mmkit.thread_policy() == "PyTorch uses 1 thread(s), chosen by mmkit: MMKIT_NUM_THREADS=1"
     assert core.set_threads(2) == 2 and torch.get_num_threads() == 2
