@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from test_train import Flat  # the same minimal encoder as the training tests
 from torch import nn
 
 from mmkit.data import ShapesWorld
@@ -12,19 +13,9 @@ from mmkit.models import UnimodalClassifier
 from mmkit.train import TrainingDiverged, evaluate, fit, predict_proba
 
 
-class Flat(nn.Module):
-    def __init__(self, in_dim=6, out_dim=4):
-        super().__init__()
-        self.out_dim = out_dim
-        self.linear = nn.Linear(in_dim, out_dim)
-
-    def forward(self, x):
-        return self.linear(x)
-
-
 def _model(classes=3, seed=0):
     torch.manual_seed(seed)
-    return UnimodalClassifier(Flat(), "x", num_classes=classes)
+    return UnimodalClassifier(Flat(in_dim=6, out_dim=4), "x", num_classes=classes)
 
 
 def _data(n=24, classes=3):
