@@ -1,0 +1,155 @@
+"""The Chinese edition cannot drift: every English markdown cell has an up-to-date
+translation, `make zh` would change nothing, code and outputs are the English ones, and
+every translated cell renders the glossary's terms as the glossary says."""
+
+import importlib.util
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mmkit.glossary import TERMS
+
+ROOT = Path(__file__).resolve().parents[1]
+ZH = ROOT / "notebooks" / "zh"
+
+
+def _make_zh():
+    spec = importlib.util.spec_from_file_location("make_zh", ZH / "make_zh.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_zh = _make_zh()
+
+
+def test_every_lesson_is_translated_and_make_zh_changes_nothing():
+    problems = make_zh.build(check=True)
+    assert not problems, "\n".join(problems)
+
+
+def test_code_cells_and_their_outputs_are_the_english_ones():
+    for english in make_zh.english_notebooks():
+        chinese = nbformat.read(ZH / english.name, as_version=4)
+        source = nbformat.read(english, as_version=4)
+        assert [c.cell_type for c in chinese.cells] == [c.cell_type for c in source.cells]
+        for ours, theirs in zip(chinese.cells, source.cells, strict=True):
+            if theirs.cell_type == "code":
+                assert ours.source == theirs.source and ours.outputs == theirs.outputs
+
+
+def test_a_changed_english_sentence_is_named_until_it_is_translated_again(tmp_path):
+    english, chinese, translations = (tmp_path / name for name in ("en", "zh", "translations"))
+    for folder in (english, chinese, translations):
+        folder.mkdir()
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# 99 · A lesson", id="title"),
+                      nbformat.v4.new_code_cell("print(1)", id="code"),
+                      nbformat.v4.new_markdown_cell("Fusion joins two modalities.", id="intro")]
+    path = english / "99_lesson.ipynb"
+    nbformat.write(notebook, path)
+    cells = {cell.id: {"en_sha256": make_zh.english_hash(cell.source), "zh": zh}
+             for cell, zh in ((notebook.cells[0], "# 99 · 一课"),
+                              (notebook.cells[2], "融合把两个模态结合起来。"))}
+    (translations / "99.json").write_text(json.dumps({"notebook": path.name, "cells": cells}))
+    folders = {"english": english, "chinese": chinese, "translations": translations}
+    assert make_zh.build(**folders) == []
+    assert "融合" in (chinese / "99_lesson.ipynb").read_text(encoding="utf-8")
+
+    notebook.cells[2].source = "Fusion joins two or more modalities."  # one sentence changes
+    nbformat.write(notebook, path)
+    problems = make_zh.build(check=True, **folders)
+    assert len(problems) == 1
+    assert problems[0].startswith("99_lesson.ipynb, markdown cell intro: the English changed")
+
+    cells["intro"] = {"en_sha256": make_zh.english_hash(notebook.cells[2].source),
+                      "zh": "融合把两个或更多模态结合起来。"}
+    (translations / "99.json").write_text(json.dumps({"notebook": path.name, "cells": cells}))
+    assert make_zh.build(**folders) == []
+    assert make_zh.build(check=True, **folders) == []
+
+
+def test_a_missing_translation_and_a_stale_chinese_notebook_are_named(tmp_path):
+    english = tmp_path / "en"
+    english.mkdir()
+    shutil.copy(make_zh.english_notebooks()[0], english)
+    problems = make_zh.build(check=True, english=english, chinese=tmp_path,
+                             translations=tmp_path)
+    assert problems and all(": no translation (" in p for p in problems)
+
+
+# ---- terms ------------------------------------------------------------------------------
+
+def _forms(text: str) -> list[str]:
+    """'convolutional neural network (CNN)' -> the phrase and its abbreviation."""
+    inner = re.findall(r"\(([^)]*)\)", text)
+    outer = re.sub(r"\([^)]*\)", "", text).strip()
+    return [f for f in (outer, *inner) if f]
+
+
+def term_pairs() -> list[tuple[str, str]]:
+    """(English form, Chinese rendering) pairs from the glossary; an entry that lists several
+    terms ('accuracy / precision / recall') pairs them up one to one."""
+    pairs = []
+    for term in TERMS:
+        english = [e.strip() for e in term.english.split(" / ")]
+        chinese = [c.strip() for c in term.chinese.split(" / ")]
+        if len(english) != len(chinese):
+            english, chinese = [term.english], [term.chinese]
+        for e, c in zip(english, chinese, strict=True):
+            rendering = re.sub(r"\s*[(（][^)）]*[)）]", "", c).strip()  # '变换器 (转换器)' -> '变换器'
+            pairs += [(form.lower(), rendering) for form in _forms(e)]
+    return pairs
+
+
+def _prose(markdown: str) -> str:
+    """The words a reader reads: no code, no formulas, no link targets."""
+    text = re.sub(r"```.*?```", " ", markdown, flags=re.S)
+    text = re.sub(r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$", " ", text, flags=re.S)
+    return re.sub(r"\]\([^)]*\)", "]", text)
+
+
+def test_every_translated_cell_uses_the_glossarys_renderings(capsys):
+    pairs = term_pairs()
+    wrong, checked_cells, used = [], 0, set()
+    for notebook in make_zh.english_notebooks():
+        translations = make_zh.load_translations(notebook)
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            entry = translations.get(cell.id)
+            if cell.cell_type != "markdown" or not entry or not entry.get("zh"):
+                continue  # a missing translation fails the test above
+            english = _prose(cell.source).lower()
+            checked_cells += 1
+            for form, rendering in pairs:
+                if re.search(rf"(?<![\w-]){re.escape(form)}(e?s)?(?![\w-])", english):
+                    used.add(form)
+                    if rendering not in entry["zh"]:
+                        wrong.append(f"{notebook.name}, cell {cell.id}: '{form}' must be "
+                                     f"rendered '{rendering}'")
+    with capsys.disabled():
+        print(f"\nterminology: {len(pairs)} terms in the glossary, {len(used)} of them used, "
+              f"in {checked_cells} translated cells")
+    assert checked_cells > 0
+    assert not wrong, "\n".join(wrong[:40]) + f"\n({len(wrong)} in all)"
+
+
+def test_term_pairs_follow_the_glossary():
+    pairs = dict(term_pairs())
+    assert pairs["cross-entropy"] == "交叉熵"
+    assert pairs["cnn"] == "卷积神经网络"
+    assert pairs["precision"] == "精确率"
+
+
+@pytest.mark.parametrize(("markdown", "found"), [
+    ("Fusion of two encoders.", {"feature fusion": False, "encoder": True}),
+    ("Call `mmkit.encoders` here.", {"encoder": False}),
+])
+def test_terms_are_found_in_prose_only(markdown, found):
+    prose = _prose(markdown).lower()
+    for form, expected in found.items():
+        hit = re.search(rf"(?<![\w-]){re.escape(form)}(e?s)?(?![\w-])", prose) is not None
+        assert hit is expected
