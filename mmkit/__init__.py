@@ -9,10 +9,11 @@ import importlib
 
 from mmkit.core import get_device, seed_everything, set_threads, thread_policy
 from mmkit.files import data_path
+from mmkit.i18n import set_language
 
 __version__ = "0.1.0"
-__all__ = ["data_path", "get_device", "seed_everything", "set_threads", "thread_policy",
-           "__version__"]
+__all__ = ["data_path", "get_device", "seed_everything", "set_language", "set_threads",
+           "thread_policy", "__version__"]
 
 set_threads()  # once: as many threads as this process may really use (see mmkit.core)
 
@@ -26,6 +27,7 @@ _SUBMODULES = {
     "explain",
     "files",
     "glossary",
+    "i18n",
     "fusion",
     "metrics",
     "models",

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import ipywidgets as widgets
 
 from mmkit import viz
+from mmkit.i18n import language, tr, translate_figure
 
 SLIDER_STYLE = {"description_width": "initial"}
 
@@ -41,6 +42,9 @@ class Explorer(widgets.HBox):
         self.controls = controls
         self.expected_errors = tuple(expected_errors)
         self.error = None  # the exception of the last refresh, or None
+        if language() == "zh":  # mmkit.set_language("zh"): labels in Chinese
+            for control in controls.values():
+                control.description = tr(control.description)
         self.figure = figure
         self.plots = plots
         self._draw = draw
@@ -61,6 +65,8 @@ class Explorer(widgets.HBox):
         self.error = None
         try:
             message = html.escape(self._draw(**self.values()))
+            if language() == "zh":  # titles and labels a draw just set are English
+                translate_figure(self.figure)
         except Exception as error:  # show it where the learner is looking, not in a log
             self.error = error
             message = f"<span style='color:#b00'>Error: {html.escape(str(error))}</span>"

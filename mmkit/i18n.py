@@ -1,0 +1,136 @@
+"""The language of the explorers' titles, axis labels and status lines: English or Chinese.
+
+    mmkit.set_language("zh")   # 中文: widgets made from now on speak Chinese
+    mmkit.set_language("en")   # back to English (the default)
+
+Chinese needs a font with CJK glyphs, or matplotlib draws empty boxes: ``set_language("zh")``
+finds one that is installed (WenQuanYi, Noto Sans CJK, Source Han Sans, SimHei, Microsoft
+YaHei, PingFang) and puts it first in matplotlib's sans-serif list; when there is none it
+raises, naming the package to install.
+
+Explorers are translated in one place: ``translate_figure`` rewrites every title, axis
+label, tick label and legend of a figure, and ``Explorer`` calls it (and ``tr`` on each
+control's label) whenever the language is Chinese, so no widget needs code of its own.
+``tr`` replaces the phrases of ``ZH`` inside a text, longest first, so a title built with
+numbers ("clip 3, frame 2") is translated around them ("片段 3, 帧 2").
+"""
+
+import re
+
+LANGUAGES = ("en", "zh")
+CJK_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC",
+             "Source Han Sans SC", "Source Han Sans CN", "SimHei", "Microsoft YaHei",
+             "PingFang SC", "Heiti SC", "Arial Unicode MS")
+FONT_HINT = ("no font with Chinese glyphs was found; install one, e.g. "
+             "`sudo apt-get install fonts-wqy-microhei` (Debian/Ubuntu), "
+             "`sudo dnf install google-noto-sans-cjk-fonts` (Fedora), or `conda install -c "
+             "conda-forge font-ttf-noto-cjk`; then restart the kernel")
+
+_state = {"language": "en"}
+
+# English -> Chinese for the explorers' own words (terms as in mmkit.glossary). Phrases are
+# matched whole-word, longest first.
+ZH: dict[str, str] = {
+    # controls
+    "sample": "样本", "layer": "层", "channel": "通道", "head": "头", "clip": "片段",
+    "frame": "帧", "heatmap of": "热图：", "caption": "描述", "corrupt": "损坏模态",
+    "noise level": "噪声强度", "noise": "噪声", "method": "方法", "model": "模型",
+    "threshold": "阈值", "learning rate α": "学习率 α", "steps": "步数",
+    "temperature T": "温度 T", "temperature": "温度", "Agree": "同意", "Disagree": "不同意",
+    # titles, axes and legends
+    "attention weight per sample": "每个样本的注意力权重", "test sample": "测试样本",
+    "test accuracy": "测试准确率", "logits z": "logits z", "probabilities": "概率",
+    "share of |attribution|": "归因占比 |attribution|", "waveform": "波形", "time (s)": "时间 (s)",
+    "attended to (key)": "被关注的词 (key)", "attending (query)": "发出关注的词 (query)",
+    "false positive rate (FPR)": "假阳性率 (FPR)",
+    "true positive rate (TPR, recall)": "真阳性率 (TPR, 召回率)",
+    "predicted": "预测", "true": "真实", "truth": "真值", "score": "分数", "scores": "分数",
+    "samples": "样本数", "weight": "权重", "chance": "随机水平", "accuracy": "准确率",
+    "precision": "精确率", "recall": "召回率", "F1": "F1 分数", "loss": "损失",
+    "training loss": "训练损失", "validation loss": "验证损失",
+    "validation accuracy": "验证准确率", "epoch": "轮次", "corrupted at": "损坏强度",
+    "on the": "在", "samples rated": "个已评分样本上", "rate a sample to start":
+    "先给一个样本评分", "the model": "模型", "label": "标签", "peak": "峰值",
+    "input": "输入", "all channels (each scaled to its range)": "所有通道（各自缩放）",
+    "image": "图像", "text": "文本", "audio": "音频", "video": "视频",
+    "log-mel (dB)": "对数梅尔谱 (dB)", "similarity": "相似度", "query": "查询",
+    "patch": "图像块", "attention": "注意力", "rollout": "注意力展开",
+    "confusion matrix": "混淆矩阵",
+}
+_phrases = {"pattern": None, "size": -1}
+
+
+def cjk_font() -> str | None:
+    """The first installed font of CJK_FONTS, or None."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def set_language(language: str) -> str:
+    """Choose the explorers' language, "en" or "zh"; returns it. For "zh", also makes
+    matplotlib draw with an installed CJK font (or raises, naming one to install)."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(map(repr, LANGUAGES))}, "
+                         f"got {language!r}")
+    if language == "zh":
+        font = cjk_font()
+        if font is None:
+            raise RuntimeError(FONT_HINT)
+        import matplotlib
+
+        families = matplotlib.rcParams["font.sans-serif"]
+        matplotlib.rcParams["font.sans-serif"] = [font, *[f for f in families if f != font]]
+        matplotlib.rcParams["axes.unicode_minus"] = False  # CJK fonts often lack U+2212
+    _state["language"] = language
+    return language
+
+
+def language() -> str:
+    return _state["language"]
+
+
+def _pattern() -> re.Pattern:
+    if _phrases["size"] != len(ZH):  # ZH may grow: rebuild when it does
+        words = sorted(ZH, key=len, reverse=True)
+        _phrases["pattern"] = re.compile(
+            "|".join(rf"(?<![\w]){re.escape(w)}(?![\w])" for w in words))
+        _phrases["size"] = len(ZH)
+    return _phrases["pattern"]
+
+
+def tr(text: str) -> str:
+    """``text`` in the current language: in Chinese, each phrase of ``ZH`` in it replaced."""
+    if _state["language"] != "zh" or not text:
+        return text
+    return _pattern().sub(lambda match: ZH[match.group(0)], text)
+
+
+def translate_figure(figure) -> None:
+    """Translate every text of a matplotlib figure in place (titles, labels, ticks,
+    legends). Each text remembers its English, so calling it again after a widget has
+    redrawn retranslates only what changed."""
+    from matplotlib.text import Text
+    from matplotlib.ticker import FixedFormatter, FuncFormatter
+
+    for ax in figure.axes:  # named ticks are redrawn from their formatter: translate that
+        for axis in (ax.xaxis, ax.yaxis):
+            formatter = axis.get_major_formatter()
+            if isinstance(formatter, FixedFormatter):
+                english = getattr(formatter, "_mmkit_english", None) or list(formatter.seq)
+                formatter._mmkit_english = english
+                formatter.seq = [tr(str(label)) for label in english]
+            elif isinstance(formatter, FuncFormatter) and not hasattr(formatter, "_mmkit_english"):
+                english = formatter.func
+                formatter._mmkit_english = english
+                formatter.func = lambda x, pos=None, f=english: tr(str(f(x, pos)))
+    for artist in figure.findobj(Text):
+        shown = artist.get_text()
+        english = getattr(artist, "_mmkit_english", None)
+        if english is None or shown != getattr(artist, "_mmkit_shown", None):
+            english = shown  # new or redrawn by the widget: this is its English
+        translated = tr(english)
+        artist._mmkit_english, artist._mmkit_shown = english, translated
+        if translated != shown:
+            artist.set_text(translated)

@@ -1,0 +1,60 @@
+"""set_language: explorers' titles, axis labels, ticks and controls in Chinese, drawn with a
+CJK font, or a clear message naming the font package to install."""
+
+import matplotlib
+import pytest
+
+import mmkit
+from mmkit import i18n, widgets
+
+
+@pytest.fixture
+def chinese():
+    fonts = list(matplotlib.rcParams["font.sans-serif"])
+    mmkit.set_language("zh")
+    yield
+    mmkit.set_language("en")
+    matplotlib.rcParams["font.sans-serif"] = fonts
+
+
+def _texts(figure) -> set[str]:
+    from matplotlib.text import Text
+
+    figure.canvas.draw()  # tick labels exist only once drawn
+    return {t.get_text() for t in figure.findobj(Text) if t.get_text()}
+
+
+def test_an_explorer_in_chinese_translates_titles_labels_ticks_and_controls(chinese):
+    explorer = widgets.roc_explorer()
+    explorer.controls["threshold"].value = 0.3  # a redraw sets an English title again
+    texts = _texts(explorer.figure)
+    assert {"混淆矩阵", "精确率", "召回率", "假阳性率 (FPR)"} <= texts
+    assert not {"confusion matrix", "precision", "false positive rate (FPR)"} & texts
+    assert any(t.startswith("图像: 分数 ≥ 0.300") for t in texts)  # numbers kept
+    assert [c.description for c in explorer.controls.values()] == ["阈值", "模型"]
+    assert matplotlib.rcParams["font.sans-serif"][0] == i18n.cjk_font()
+
+
+def test_english_is_the_default_and_untouched():
+    assert i18n.language() == "en"
+    explorer = widgets.softmax_explorer()
+    assert "logits z" in _texts(explorer.figure)
+    assert i18n.tr("test accuracy") == "test accuracy"
+
+
+def test_tr_replaces_whole_phrases_longest_first(chinese):
+    assert i18n.tr("test accuracy") == "测试准确率"
+    assert i18n.tr("clip 3, frame 2") == "片段 3, 帧 2"
+    assert i18n.tr("headline") == "headline"  # 'head' inside a word is not a phrase
+
+
+def test_a_missing_cjk_font_names_the_package_to_install(monkeypatch):
+    monkeypatch.setattr(i18n, "cjk_font", lambda: None)
+    with pytest.raises(RuntimeError, match="fonts-wqy-microhei"):
+        mmkit.set_language("zh")
+    assert i18n.language() == "en"
+
+
+def test_an_unknown_language_is_named():
+    with pytest.raises(ValueError, match="language must be one of 'en', 'zh', got 'fr'"):
+        mmkit.set_language("fr")
