@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmkit.checks import check_choice, check_int, check_positive, check_same_shape, check_tensor
+from mmkit.encoders.inputs import check_float_input
 
 KEYPOINT_RCNN_FILE = "keypointrcnn_resnet50_fpn_coco-fc266e95.pth"  # torchvision's COCO_V1
 
@@ -32,7 +33,7 @@ def keypoint_rcnn_weights_path() -> Path:
 
 
 def _check_joints(joints: torch.Tensor, name: str) -> torch.Tensor:
-    check_tensor(joints, name, floating=True, min_ndim=2)
+    check_float_input(joints, name, min_ndim=2)
     if joints.shape[-1] != 2:
         raise ValueError(f"{name} must be (..., J, 2) with (x, y) last, got {tuple(joints.shape)}")
     return joints
@@ -137,7 +138,7 @@ class KeypointNet(nn.Module):
         self.out = nn.Conv2d(width, num_joints, 1)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        check_tensor(frames, "frames", floating=True, ndim=4)
+        check_float_input(frames, "frames", pixels=True, ndim=4)
         if frames.shape[1] != self.in_channels:
             raise ValueError(
                 f"frames must be (B, {self.in_channels}, H, W), got shape {tuple(frames.shape)}"
@@ -216,7 +217,7 @@ class ActionClassifier(nn.Module):
         self.head = nn.Sequential(nn.Linear(hidden, out_dim), nn.ReLU())
 
     def forward(self, joints: torch.Tensor) -> torch.Tensor:
-        check_tensor(joints, "joints", floating=True, ndim=4)
+        check_float_input(joints, "joints", ndim=4)
         if joints.shape[2:] != (self.num_joints, 2):
             raise ValueError(
                 f"joints must be (B, T, {self.num_joints}, 2), got shape {tuple(joints.shape)}"

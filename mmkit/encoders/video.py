@@ -15,12 +15,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmkit.checks import check_int, check_tensor
+from mmkit.checks import check_int
+from mmkit.encoders.inputs import check_float_input
 from mmkit.scratch.flow import optical_flow_batch, to_grey
 
 
 def _check_videos(videos: torch.Tensor, name: str = "videos") -> torch.Tensor:
-    check_tensor(videos, name, floating=True, ndim=5)
+    check_float_input(videos, name, pixels=True, ndim=5)
     if videos.shape[1] < 2:
         raise ValueError(f"{name} needs at least 2 frames (dimension 1), got {videos.shape[1]}")
     if videos.shape[2] not in (1, 3):
@@ -70,7 +71,7 @@ class FlowMLP(nn.Module):
         )
 
     def forward(self, flow: torch.Tensor) -> torch.Tensor:
-        check_tensor(flow, "flow", floating=True, min_ndim=2)
+        check_float_input(flow, "flow", min_ndim=2)
         x = flow.flatten(1)
         if x.shape[1] != self.in_features:
             raise ValueError(
