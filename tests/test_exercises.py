@@ -84,3 +84,48 @@ def test_check_normalize(fn, passed, words):
     feedback = exercises.check_normalize(fn)
     assert feedback.passed is passed
     assert words in feedback.message
+
+
+def _bce_naive(z, y):
+    p = torch.sigmoid(z)
+    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+
+
+def _bce_clamped(z, y):
+    p = torch.sigmoid(z).clamp(1e-7, 1 - 1e-7)
+    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+
+
+def _bce_stable(z, y):
+    return (z.clamp(min=0) - z * y + torch.log1p(torch.exp(-z.abs()))).mean()
+
+
+@pytest.mark.parametrize(("fn", "passed", "words"), [
+    (_bce_stable, True, "correct"),
+    (lambda z, y: -_bce_stable(z, y), False, "wrong sign"),
+    (lambda z, y: _bce_stable(z, y) * len(z), False, "returns the sum"),
+    (lambda z, y: _bce_stable(-z, y), False, "swaps the two terms"),
+    (_bce_naive, False, "not finite for large |z|"),
+    (_bce_clamped, False, "clamping probabilities is not enough"),
+    (lambda z, y: (z - y).abs().mean(), False, "expected"),
+    (lambda z, y: _bce_stable(z, y)[None], False, "one number"),
+])
+def test_check_bce_with_logits(fn, passed, words):
+    feedback = exercises.check_bce_with_logits(fn)
+    assert feedback.passed is passed, feedback
+    assert words in feedback.message
+
+
+@pytest.mark.parametrize(("fn", "passed", "words"), [
+    (lambda X, w, y: 2 * X.T @ (X @ w - y) / len(y), True, "correct"),
+    (lambda X, w, y: -2 * X.T @ (X @ w - y) / len(y), False, "wrong sign"),
+    (lambda X, w, y: X.T @ (X @ w - y) / len(y), False, "factor 2"),
+    (lambda X, w, y: 2 * X.T @ (X @ w - y), False, "1/N"),
+    (lambda X, w, y: 2 * X.T @ (X @ w - y) / X.shape[1], False, "number of features"),
+    (lambda X, w, y: 2 * (X @ w - y) / len(y), False, "X.T @"),
+    (lambda X, w, y: 2 * X.T @ (X @ w + y) / len(y), False, "differs from autograd"),
+])
+def test_check_mse_gradient(fn, passed, words):
+    feedback = exercises.check_mse_gradient(fn)
+    assert feedback.passed is passed, feedback
+    assert words in feedback.message

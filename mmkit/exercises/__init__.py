@@ -14,9 +14,11 @@ from mmkit.exercises.feedback import Feedback
 from mmkit.exercises.fusion import check_fusion_weights
 from mmkit.exercises.images import check_conv_output_size, check_max_pool
 from mmkit.exercises.math import (
+    check_bce_with_logits,
     check_cross_entropy,
     check_gradient_step,
     check_learning_rate,
+    check_mse_gradient,
     check_softmax,
 )
 from mmkit.exercises.text import check_attention, check_lstm_step
@@ -25,6 +27,7 @@ __all__ = [
     "Feedback",
     "check_attention",
     "check_balanced_accuracy",
+    "check_bce_with_logits",
     "check_class_weights",
     "check_conv_output_size",
     "check_cost_threshold",
@@ -35,6 +38,7 @@ __all__ = [
     "check_lstm_step",
     "check_macro_f1",
     "check_max_pool",
+    "check_mse_gradient",
     "check_normalize",
     "check_pck",
     "check_pointing_hit",
