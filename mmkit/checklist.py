@@ -17,7 +17,7 @@ in the notebook's history and gives the number Jupyter shows beside it ([N]).
 
 from typing import NamedTuple
 
-from mmkit.report import difference
+from mmkit.report import difference, result
 
 
 class Check(NamedTuple):
@@ -60,6 +60,18 @@ class Checklist:
             raise TypeError("piece and reference must be non-empty strings, e.g. 'softmax', "
                             f"'torch.softmax'; got {piece!r} and {reference!r}")
         gap = difference(f"{piece} vs {reference}", ours, theirs, tolerance=tolerance)
+        self.checks.append(Check(piece, reference, gap, float(tolerance), built))
+        return gap
+
+    def add(self, piece: str, reference: str, gap, *, tolerance: float, built: str | None = None,
+            what: str = "max |difference|", fmt: str = ".1e") -> float:
+        """Keep a check whose gap was measured another way: the worst of several
+        differences, or a count of disagreements (what="captions that differ", fmt=".0f")."""
+        if not isinstance(piece, str) or not piece or not isinstance(reference, str) or not reference:
+            raise TypeError("piece and reference must be non-empty strings, e.g. 'softmax', "
+                            f"'torch.softmax'; got {piece!r} and {reference!r}")
+        result(f"{piece} vs {reference}: {what}", gap, at_most=tolerance, fmt=fmt)
+        gap = float(gap)
         self.checks.append(Check(piece, reference, gap, float(tolerance), built))
         return gap
 

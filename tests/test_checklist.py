@@ -34,3 +34,12 @@ def test_cell_number_finds_the_first_cell_with_the_code():
 def test_bad_labels_are_refused():
     with pytest.raises(TypeError, match="piece and reference must be non-empty strings"):
         Checklist().difference("", "torch.relu", 1.0, 1.0, tolerance=0)
+
+
+def test_add_keeps_a_gap_measured_elsewhere(capsys):
+    checks = Checklist()
+    assert checks.add("tokenize", "str.split", 0, tolerance=0, what="captions that differ",
+                      fmt=".0f", built="def tokenize(") == 0.0
+    assert capsys.readouterr().out == "tokenize vs str.split: captions that differ 0 (bar ≤ 0) ✓\n"
+    assert checks.markdown(["", "def tokenize(t): ..."]).splitlines()[2] == (
+        "| tokenize | [1] | str.split | 0.0e+00 | ≤ 0 ✓ |")

@@ -165,17 +165,26 @@ def spatial_softmax(logits: torch.Tensor) -> torch.Tensor:
     return logits.flatten(-2).softmax(dim=-1).unflatten(-1, logits.shape[-2:])
 
 
-def heatmap_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def heatmap_loss(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     """Cross-entropy between each predicted map (softmax over pixels) and its target map.
 
     target (B, J, H, W), e.g. ``gaussian_heatmaps``, is normalised to sum to 1 per map: the
     network learns a probability distribution over *where* each joint is, which trains
     faster than a per-pixel regression (MSE) where most pixels are background.
+    Equal to ``F.cross_entropy(logits.flatten(-2), target.flatten(-2))`` with the target
+    maps normalised (PyTorch's probability targets). reduction: "mean" (over samples and
+    joints), "sum" (over samples of each sample's mean over joints, as ``evaluate`` sums
+    a batch) or "none" (one value per sample, (B,)).
     """
     check_same_shape(logits, target, "logits", "target")
+    check_choice(reduction, "reduction", ("mean", "sum", "none"))
     target = target.flatten(-2)
     target = target / target.sum(dim=-1, keepdim=True).clamp(min=1e-12)
-    return -(target * F.log_softmax(logits.flatten(-2), dim=-1)).sum(dim=-1).mean()
+    per_map = -(target * F.log_softmax(logits.flatten(-2), dim=-1)).sum(dim=-1)  # (B, J)
+    per_sample = per_map.flatten(1).mean(dim=1) if per_map.dim() > 1 else per_map
+    if reduction == "none":
+        return per_sample
+    return per_sample.sum() if reduction == "sum" else per_sample.mean()
 
 
 def normalize_pose(joints: torch.Tensor, hips: int = 2, neck: int = 1, head: int = 0):
