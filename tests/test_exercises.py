@@ -291,3 +291,50 @@ def test_check_attention_mask(fn, passed, words):
     feedback = exercises.check_attention_mask(fn)
     assert feedback.passed is passed, feedback
     assert words in feedback.message
+
+
+def _local(maps, radius, *, window=True, swap=False, renormalise=True):
+    h, w = maps.shape[-2:]
+    peak = maps.flatten(-2).argmax(dim=-1)
+    py, px = peak // w, peak % w
+    ys, xs = torch.arange(h)[:, None], torch.arange(w)[None, :]
+    near = ((ys - py[..., None, None]).abs() <= radius) & ((xs - px[..., None, None]).abs() <= radius)
+    weight = maps * near if window else maps
+    if renormalise:
+        weight = weight / weight.sum(dim=(-2, -1), keepdim=True)
+    x = (weight.sum(dim=-2) * torch.arange(w)).sum(-1)
+    y = (weight.sum(dim=-1) * torch.arange(h)).sum(-1)
+    out = torch.stack([x, y], dim=-1)
+    return out.flip(-1) if swap else out
+
+
+@pytest.mark.parametrize(("fn", "passed", "words"), [
+    (_local, True, "correct"),
+    (lambda m, r: _local(m, r, swap=True), False, "returns (y, x)"),
+    (lambda m, r: _local(m, r, window=False), False, "whole map"),
+    (lambda m, r: _local(m, r, renormalise=False), False, "window's own sum"),
+    (lambda m, r: _local(m, r)[..., 0], False, "returns shape"),
+])
+def test_check_local_soft_argmax(fn, passed, words):
+    feedback = exercises.check_local_soft_argmax(fn)
+    assert feedback.passed is passed, feedback
+    assert words in feedback.message
+
+
+def _deltas(x):
+    padded = torch.cat([x[:, :1], x, x[:, -1:]], dim=1)
+    return (padded[:, 2:] - padded[:, :-2]) / 2
+
+
+@pytest.mark.parametrize(("fn", "passed", "words"), [
+    (_deltas, True, "correct"),
+    (lambda x: torch.cat([x[:, 1:] - x[:, :-1], torch.zeros(len(x), 1, dtype=x.dtype)], 1), False, "x[t + 1] - x[t]"),
+    (lambda x: 2 * _deltas(x), False, "forgets the / 2"),
+    (lambda x: torch.cat([torch.zeros(len(x), 1, dtype=x.dtype), (x[:, 2:] - x[:, :-2]) / 2,
+                          torch.zeros(len(x), 1, dtype=x.dtype)], 1), False, "first and last frames"),
+    (lambda x: (x[:, 2:] - x[:, :-2]) / 2, False, "returns shape"),
+])
+def test_check_deltas(fn, passed, words):
+    feedback = exercises.check_deltas(fn)
+    assert feedback.passed is passed, feedback
+    assert words in feedback.message

@@ -57,9 +57,9 @@ def flow_features(videos: torch.Tensor, grid: int = 1, min_change: float = 0.3,
     change = (grey[:, 1:] - grey[:, :-1]).abs().flatten(0, 1).unsqueeze(1)  # (B(T-1), 1, H, W)
     peak = change.amax(dim=(-2, -1), keepdim=True)
     weight = torch.where(change >= min_change * peak, change, torch.zeros_like(change))
-    pooled = F.adaptive_avg_pool2d(flow * weight, grid) / (
-        F.adaptive_avg_pool2d(weight, grid) + 1e-6
-    )
+    total = F.adaptive_avg_pool2d(weight, grid)  # a cell where nothing changed has no motion: 0
+    pooled = torch.where(total > 0, F.adaptive_avg_pool2d(flow * weight, grid) / total.clamp(min=1e-12),
+                         torch.zeros_like(total))
     return pooled.reshape(b, t - 1, 2, grid, grid)
 
 

@@ -5,7 +5,7 @@ thing that is wrong, in words that point at the fix, or with a pass. It never ra
 wrong answer, so a notebook full of exercises still runs top to bottom.
 """
 
-from mmkit.exercises.audio_video import check_pck
+from mmkit.exercises.audio_video import check_deltas, check_local_soft_argmax, check_pck
 from mmkit.exercises.challenges import check_balanced_accuracy, check_class_weights
 from mmkit.exercises.data import check_add_noise, check_htk_mel, check_normalize, check_stft_frames
 from mmkit.exercises.evaluation import check_cost_threshold, check_macro_f1
@@ -46,11 +46,13 @@ __all__ = [
     "check_conv_output_size",
     "check_cost_threshold",
     "check_cross_entropy",
+    "check_deltas",
     "check_fusion_weights",
     "check_gradient_step",
     "check_gru_step",
     "check_htk_mel",
     "check_learning_rate",
+    "check_local_soft_argmax",
     "check_lstm_step",
     "check_macro_f1",
     "check_max_pool",
