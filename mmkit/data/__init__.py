@@ -2,13 +2,15 @@
 
 Synthetic, with known ground truth: ShapesWorld (four modalities), StickFigures (pose).
 Real: AVDigits (handwritten + spoken digits; spoken_digit_clips: each clip once). Text
-tasks where word order decides (order_tasks: word_order_captions, remember_first). Loaders for data you bring: CocoCaptions,
-Flickr8kCaptions, SpokenDigitFolder, VideoFrames, read_video_file. For training: class
-weights, oversampling and minority augmentation (rebalance), modality dropout.
+tasks where word order decides (order_tasks: word_order_captions, remember_first).
+Loaders for data you bring: CocoCaptions, Flickr8kCaptions, SpokenDigitFolder, VideoFrames,
+read_video_file. For training: class weights, oversampling and minority augmentation
+(rebalance), modality dropout.
 """
 
 from mmkit.data.avdigits import AVDigits, spoken_digit_clips
-from mmkit.data.collate import build_vocab, collate
+from mmkit.data.collate import collate
+from mmkit.data.corrupt import corrupt
 from mmkit.data.loaders import (
     CocoCaptions,
     Flickr8kCaptions,
@@ -33,9 +35,9 @@ __all__ = [
     "StickFigures",
     "VideoFrames",
     "augment_minority",
-    "build_vocab",
     "class_weights",
     "collate",
+    "corrupt",
     "count_rows",
     "drop_modalities",
     "oversample",
