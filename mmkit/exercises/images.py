@@ -33,7 +33,7 @@ def _call_int(fn: Callable, *args) -> int:
     if isinstance(out, torch.Tensor) and out.numel() == 1:
         out = out.item()
     if isinstance(out, float) and out.is_integer():
-        raise Wrong(f"returned the float {out}: a count is a whole number (use // to divide)")
+        raise Wrong(f"returned the float {out}: a count is a whole number (use //)")
     if isinstance(out, bool) or not isinstance(out, int):
         raise Wrong(f"must return an int, got {type(out).__name__} {out!r}")
     return out
