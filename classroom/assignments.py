@@ -223,6 +223,10 @@ def write_course(course: Path | str, notebooks: Path | str = ROOT / "notebooks",
     return graded
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("course", type=Path, help="the course folder to write")
@@ -236,8 +240,9 @@ def main(argv=None) -> int:
         stem = lesson.path.stem
         checks = sum(len(e.checks) for e in lesson.exercises)
         points = sum(len(e.checks) * e.points for e in lesson.exercises)
-        print(f"{stem}: {len(lesson.exercises)} exercises, {checks} autograded tests, "
-              f"{points} points ({lesson.tags}) -> release/{stem}/{stem}.ipynb")
+        print(f"{stem}: {_count(len(lesson.exercises), 'exercise')}, "
+              f"{_count(checks, 'autograded test')}, {_count(points, 'point')} "
+              f"({lesson.tags}) -> release/{stem}/{stem}.ipynb")
     print(f"{len(graded)} assignments in {args.course}/source and {args.course}/release")
     return 0
 

@@ -67,9 +67,9 @@ as the kit's benchmark last measured it on a 2-core CPU (bench/RESULTS.md):
 
 {table}
 
-One lesson at a time fits. A kernel keeps its memory until it is shut down, so each lesson
-ends by asking the learner to shut down its kernel (Kernel → Shut Down Kernel) before
-opening the next.
+One lesson at a time fits, two may not: a kernel keeps its memory until it is shut down.
+Ask learners to shut down each lesson's kernel when they finish it (Kernel → Shut Down
+Kernel) before they open the next.
 
 **Graded assignments.** `make assignments` turns each lesson's exercises into an nbgrader
 assignment (in `_build/course`); the README's "For teachers" section walks through release,

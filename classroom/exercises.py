@@ -254,8 +254,8 @@ def read_lesson(path: Path | str, notebook: dict | None = None) -> Lesson:
         tagged = [t for t, found in ((EXERCISE_TAG, tagged_learners),
                                      (SOLUTION_TAG, tagged_solutions)) if found]
         inferred = [t for t in (EXERCISE_TAG, SOLUTION_TAG) if t not in tagged]
-        tags = f"tagged: {', '.join(tagged)}" + (
-            f"; inferred: {', '.join(inferred)} (from the check calls)" if inferred else "")
+        tags = f"tags: {' and '.join(tagged)}" + (
+            f"; {inferred[0]} cells inferred from the check calls" if inferred else "")
     else:
         ordered = list(calling)
         i = 0
@@ -269,7 +269,7 @@ def read_lesson(path: Path | str, notebook: dict | None = None) -> Lesson:
                 warnings.append(f"{name}, cell {here} calls {', '.join(calling[here])} with no "
                                 "solution cell after it: not graded")
                 i += 1
-        tags = "no tags: exercises and solutions inferred from the check calls" if pairs \
+        tags = "no tags: exercise and solution cells inferred from the check calls" if pairs \
             else "no exercises"
     exercises = [_pair(learner, solution, cells, name) for learner, solution in pairs]
     lesson = Lesson(path, notebook, exercises, tags, warnings)

@@ -40,18 +40,41 @@ build(sys.argv[1])
 """
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    """The book, built inside a network namespace of its own: nothing can be fetched."""
-    out = tmp_path_factory.mktemp("book")
-    # As root (CI) a plain new network namespace; otherwise inside a user namespace.
-    unshare = ["unshare", "-n"] if os.geteuid() == 0 else ["unshare", "-rn"]
+def _network_cut_command() -> tuple[list[str], dict]:
+    """How to run a command with the network cut: a network namespace of its own where one
+    may be made (root, as in CI; or a user namespace), else Python's sockets refused
+    (tests/no_network, for unprivileged containers such as Binder)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in [str(ROOT), os.environ.get("PYTHONPATH", "")] if p)}
-    result = subprocess.run([*unshare, sys.executable, "-c", OFFLINE_BUILD, str(out)],
+    for unshare in (["unshare", "-n"], ["unshare", "-rn"]):
+        try:
+            if subprocess.run([*unshare, "true"], capture_output=True).returncode == 0:
+                return unshare, env
+        except FileNotFoundError:
+            break
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests" / "no_network"), env["PYTHONPATH"]])
+    return [], env
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The book, built with the network cut: nothing can be fetched."""
+    out = tmp_path_factory.mktemp("book")
+    prefix, env = _network_cut_command()
+    result = subprocess.run([*prefix, sys.executable, "-c", OFFLINE_BUILD, str(out)],
                             cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, f"offline build failed:\n{result.stdout}\n{result.stderr}"
     return out / "html"
+
+
+def test_the_python_level_network_cut_refuses_outside_connections():
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "no_network")}
+    script = OFFLINE_BUILD.split("from classroom")[0]  # only the reachability check
+    assert subprocess.run([sys.executable, "-c", script], env=env).returncode == 0
+    blocked = subprocess.run(
+        [sys.executable, "-c", "import socket; socket.getaddrinfo('example.org', 80)"],
+        env=env, capture_output=True, text=True)
+    assert "network cut" in blocked.stderr
 
 
 class Page(HTMLParser):
@@ -185,7 +208,6 @@ def test_a_page_opened_from_file_shows_its_figures_and_math(site):
             pytest.fail(message)
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
-
     from test_browser import CHROMIUM_ARGS
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -197,7 +219,7 @@ def test_a_page_opened_from_file_shows_its_figures_and_math(site):
                                     ("glossary", site / "glossary.html")]:
                 page = browser.new_page(viewport={"width": 1300, "height": 1000})
                 requests = []
-                page.on("request", lambda request: requests.append(request.url))
+                page.on("request", lambda request, seen=requests: seen.append(request.url))
                 page.goto(page_path.as_uri())
                 page.wait_for_load_state("load")
                 images = page.evaluate(
