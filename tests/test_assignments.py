@@ -192,6 +192,31 @@ def test_a_lone_check_call_without_tags_is_reported_not_graded():
                                "solution cell after it: not graded"]
 
 
+def test_tagging_writes_the_inferred_tags_and_changes_nothing_else(tmp_path):
+    from classroom.tag_exercises import tag
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(IMPORTS),
+        nbformat.v4.new_code_cell(STEP_EXERCISE, outputs=[
+            nbformat.v4.new_output("stream", text="❌ gradient step: not implemented yet\n")]),
+        nbformat.v4.new_code_cell(STEP_SOLUTION),
+    ])
+    path = tmp_path / "99_made_up.ipynb"
+    path.write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
+    before = path.read_bytes()
+    assert tag(path) == ["99_made_up.ipynb, cell 1: + exercise",
+                         "99_made_up.ipynb, cell 2: + solution",
+                         "99_made_up.ipynb, cell 2: code hidden"]
+    assert path.read_bytes() == before  # not without write=True
+    tag(path, write=True)
+    assert read_lesson(path).tags == "tags: exercise and solution"
+    tagged = nbformat.read(path, as_version=4)
+    assert tagged.cells[2].metadata["jupyter"]["source_hidden"] is True
+    assert tagged.cells[1].outputs == notebook.cells[1].outputs
+    assert [c.source for c in tagged.cells] == [c.source for c in notebook.cells]
+    assert tag(path, write=True) == []  # a second run has nothing to add
+
+
 def test_every_lesson_follows_the_convention():
     assert GRADED, "no lesson has exercises"
     for lesson in GRADED:
