@@ -29,3 +29,5 @@ html_show_sourcelink = False
 exclude_patterns = ["**.ipynb_checkpoints"]
 # The lessons' text exactly as written (no typographic quotes or dashes substituted).
 smartquotes = False
+# A lesson may skip a heading level (# then ###): fine in a notebook, not worth failing for.
+suppress_warnings = ["myst.header"]
