@@ -14,7 +14,8 @@ NBVAL := --nbval-lax --sanitize-with notebooks/nbval_sanitize.cfg -p no:cachepro
 # JupyterLab refuses to run as root (CI, containers) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test lint unit test-notebooks test-offline notebooks bench clean
+.PHONY: setup lab test lint unit test-notebooks test-offline notebooks bench assignments book \
+	clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +35,7 @@ lab: setup
 test: lint unit test-notebooks
 
 lint: setup
-	$(BIN)/ruff check mmkit tests bench data notebooks
+	$(BIN)/ruff check mmkit tests bench data notebooks classroom
 
 # PYTEST_ARGS: extra pytest options, e.g. PYTEST_ARGS='-m "not browser"'.
 PYTEST_ARGS ?=
@@ -57,5 +58,14 @@ notebooks: setup
 bench: setup
 	$(BIN)/python bench/bench.py
 
+# The classroom (README, "For teachers"): each lesson with exercises as an nbgrader
+# assignment in _build/course (source/ and release/), and every lesson with its stored
+# outputs as one static site, _build/book/html/index.html, that works offline from file://.
+assignments: setup
+	$(BIN)/python -m classroom.assignments _build/course
+
+book: setup
+	$(BIN)/python -m classroom.book _build/book
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts _build
