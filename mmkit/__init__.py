@@ -9,13 +9,14 @@ import importlib
 
 from mmkit.core import get_device, seed_everything, set_threads, thread_policy
 from mmkit.files import data_path
-from mmkit.i18n import set_language
+from mmkit.i18n import language_from_environment, set_language
 
 __version__ = "0.1.0"
 __all__ = ["data_path", "get_device", "seed_everything", "set_language", "set_threads",
            "thread_policy", "__version__"]
 
 set_threads()  # once: as many threads as this process may really use (see mmkit.core)
+language_from_environment()  # MMKIT_LANGUAGE=zh: the explorers in Chinese (see mmkit.i18n)
 
 _SUBMODULES = {
     "checks",

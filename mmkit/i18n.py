@@ -3,6 +3,10 @@
     mmkit.set_language("zh")   # 中文: widgets made from now on speak Chinese
     mmkit.set_language("en")   # back to English (the default)
 
+or, for a whole Jupyter server, the environment variable ``MMKIT_LANGUAGE=zh`` (``make lab
+LANG=zh`` sets it): the Chinese notebooks run the English code, and their explorers still
+speak Chinese.
+
 Chinese needs a font with CJK glyphs, or matplotlib draws empty boxes: ``set_language("zh")``
 finds one that is installed (WenQuanYi, Noto Sans CJK, Source Han Sans, SimHei, Microsoft
 YaHei, PingFang) and puts it first in matplotlib's sans-serif list; when there is none it
@@ -15,7 +19,9 @@ control's label) whenever the language is Chinese, so no widget needs code of it
 numbers ("clip 3, frame 2") is translated around them ("片段 3, 帧 2").
 """
 
+import os
 import re
+import warnings
 
 LANGUAGES = ("en", "zh")
 CJK_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC",
@@ -85,6 +91,19 @@ def set_language(language: str) -> str:
         matplotlib.rcParams["axes.unicode_minus"] = False  # CJK fonts often lack U+2212
     _state["language"] = language
     return language
+
+
+def language_from_environment() -> str:
+    """Apply ``$MMKIT_LANGUAGE`` (mmkit does this once on import). A missing CJK font is
+    then a warning, not an error: importing the kit must not fail over labels."""
+    wanted = os.environ.get("MMKIT_LANGUAGE", "").strip().lower()
+    if not wanted or wanted == _state["language"]:
+        return _state["language"]
+    try:
+        return set_language(wanted)
+    except (ValueError, RuntimeError) as problem:
+        warnings.warn(f"MMKIT_LANGUAGE={wanted!r} ignored: {problem}", stacklevel=2)
+        return _state["language"]
 
 
 def language() -> str:

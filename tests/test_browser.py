@@ -69,11 +69,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def lab_url(tmp_path_factory, browser):
+def _serve_lab(work: Path, env: dict):
     """JupyterLab on a loopback port, token off, serving a *copy* of the notebooks (running
-    them in the browser must not rewrite the committed files)."""
-    work = tmp_path_factory.mktemp("lab")
+    them in the browser must not rewrite the committed files). Yields its URL."""
     shutil.copytree(ROOT / "notebooks", work / "notebooks")
     (work / "data").symlink_to(ROOT / "data")
     settings = work / "settings" / "@jupyterlab" / "notebook-extension"
@@ -93,7 +91,7 @@ def lab_url(tmp_path_factory, browser):
         f"--LabApp.workspaces_dir={work / 'workspaces'}", "--allow-root",
     ]
     log = open(work / "lab.log", "w")
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=work)
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=work, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
@@ -113,6 +111,18 @@ def lab_url(tmp_path_factory, browser):
         log.close()
 
 
+@pytest.fixture(scope="module")
+def lab_url(tmp_path_factory, browser):
+    env = {k: v for k, v in os.environ.items() if k != "MMKIT_LANGUAGE"}
+    yield from _serve_lab(tmp_path_factory.mktemp("lab"), env)
+
+
+@pytest.fixture(scope="module")
+def lab_url_zh(tmp_path_factory, browser):
+    """The same, as `make lab LANG=zh` starts it: its kernels' explorers speak Chinese."""
+    yield from _serve_lab(tmp_path_factory.mktemp("lab_zh"), {**os.environ, "MMKIT_LANGUAGE": "zh"})
+
+
 ERRORS_IN_NOTEBOOK = """() => {
   const notebook = window.jupyterapp.shell.currentWidget.content;
   const errors = [];
@@ -125,6 +135,43 @@ ERRORS_IN_NOTEBOOK = """() => {
   }
   return errors;
 }"""
+
+
+def _open_and_run(page, lab_url: str, path: str, workspace: str, marker: str) -> None:
+    """Open a notebook in its own workspace, run every cell, wait for its last line."""
+    page.goto(f"{lab_url}/lab/workspaces/{workspace}/tree/{path}?reset")
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
+        timeout=60_000,
+    )
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.locator(".jp-OutputArea-output").get_by_text(marker, exact=True).wait_for(
+        state="attached", timeout=180_000
+    )
+
+
+def test_a_chinese_notebook_and_its_chinese_explorer(browser, lab_url_zh):
+    """The Chinese edition in JupyterLab: Chinese prose, and an explorer whose controls and
+    plot speak Chinese (MMKIT_LANGUAGE=zh), in a legible CJK font. Screenshot saved."""
+    notebook = next(p for p in _widget_notebooks() if p.name.startswith("01_"))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        _open_and_run(page, lab_url_zh, f"zh/{notebook.name}", f"zh-{notebook.stem}",
+                      f"notebook {notebook.name[:2]} ran to the end")
+        assert page.evaluate(ERRORS_IN_NOTEBOOK) == []
+        panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+        assert panel.locator(".jp-RenderedMarkdown").get_by_text("梯度下降").count() >= 1
+        explorer = panel.locator(".mmkit-explorer").first
+        explorer.wait_for(timeout=30_000)
+        explorer.scroll_into_view_if_needed()
+        assert explorer.get_by_text("温度 T").count() == 1  # the control, in Chinese
+    finally:
+        page.screenshot(path=str(ARTIFACTS / f"zh-{notebook.stem}.png"))
+        page.close()
 
 
 @pytest.mark.parametrize("notebook", _widget_notebooks(), ids=lambda p: p.stem)

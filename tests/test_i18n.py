@@ -58,3 +58,22 @@ def test_a_missing_cjk_font_names_the_package_to_install(monkeypatch):
 def test_an_unknown_language_is_named():
     with pytest.raises(ValueError, match="language must be one of 'en', 'zh', got 'fr'"):
         mmkit.set_language("fr")
+
+
+def test_mmkit_language_applies_on_import_and_a_missing_font_only_warns(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    code = ("import mmkit, mmkit.i18n as i; from mmkit import widgets; "
+            "e = widgets.softmax_explorer(); print(i.language(), e.controls['temperature'].description)")
+    env = {**os.environ, "MMKIT_LANGUAGE": "zh", "PYTHONPATH": str(root), "MPLBACKEND": "Agg"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, cwd=tmp_path).stdout.split()
+    assert out == ["zh", "温度", "T"]
+    env["MMKIT_LANGUAGE"] = "klingon"
+    run = subprocess.run([sys.executable, "-c", "import mmkit, mmkit.i18n as i; print(i.language())"],
+                         env=env, capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert run.stdout.strip() == "en" and "MMKIT_LANGUAGE='klingon' ignored" in run.stderr
