@@ -180,20 +180,8 @@ def test_notebook_runs_and_its_widgets_respond(notebook, browser, lab_url):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         # A workspace of its own, so no tab of another notebook is restored beside it.
-        page.goto(f"{lab_url}/lab/workspaces/{notebook.stem}/tree/{notebook.name}?reset")
-        page.wait_for_function(
-            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-            " && window.jupyterapp.shell.currentWidget.sessionContext"
-            " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
-            timeout=60_000,
-        )
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-
-        marker = f"notebook {notebook.name[:2]} ran to the end"
-        page.locator(".jp-OutputArea-output").get_by_text(marker, exact=True).wait_for(
-            state="attached", timeout=180_000
-        )
+        _open_and_run(page, lab_url, notebook.name, notebook.stem,
+                      f"notebook {notebook.name[:2]} ran to the end")
         assert page.evaluate(ERRORS_IN_NOTEBOOK) == []
         assert page.get_by_text("Error displaying widget").count() == 0
 
