@@ -20,6 +20,7 @@ from mmkit.exercises.math import (
     check_softmax,
 )
 from mmkit.exercises.text import check_attention, check_lstm_step
+from mmkit.exercises.vit import check_cross_attention, check_patchify, check_tokens_and_flops
 
 __all__ = [
     "Feedback",
@@ -28,6 +29,7 @@ __all__ = [
     "check_class_weights",
     "check_conv_output_size",
     "check_cost_threshold",
+    "check_cross_attention",
     "check_cross_entropy",
     "check_fusion_weights",
     "check_gradient_step",
@@ -36,8 +38,10 @@ __all__ = [
     "check_macro_f1",
     "check_max_pool",
     "check_normalize",
+    "check_patchify",
     "check_pck",
     "check_pointing_hit",
     "check_saliency",
     "check_softmax",
+    "check_tokens_and_flops",
 ]
