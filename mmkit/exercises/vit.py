@@ -117,13 +117,16 @@ def check_cross_attention(fn: Callable) -> Feedback:
         expected = F.scaled_dot_product_attention(x, context, context,
                                                   attn_mask=~padding[:, None, :])
 
-        def attend(s, mask):
-            return torch.softmax(s.masked_fill(mask, float("-inf")), dim=-1) @ context
+        def attend(s, mask, values=context):
+            return torch.softmax(s.masked_fill(mask, float("-inf")), dim=-1) @ values
 
         if torch.allclose(out, torch.softmax(scores / math.sqrt(8), -1) @ context, atol=1e-5):
             raise Wrong("ignores padding: the padded context tokens still get weight; set "
                         "their scores to -inf before the softmax")
-        if torch.allclose(out, attend(scores / math.sqrt(8), ~padding[:, None, :]), atol=1e-5):
+        # Sample 1 has real and padded tokens (sample 0 has no padding, so an inverted mask
+        # would leave it nothing to attend to).
+        inverted = attend(scores[1:] / math.sqrt(8), ~padding[1:, None, :], context[1:])
+        if torch.allclose(out[1:], inverted, atol=1e-5):
             raise Wrong("masks the wrong tokens: padding is True at the tokens to IGNORE")
         if torch.allclose(out, attend(scores, padding[:, None, :]), atol=1e-5):
             raise Wrong("forgot the √d scaling: divide the scores by √d (here √8)")
