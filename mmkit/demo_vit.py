@@ -58,10 +58,12 @@ def referring_model(train: dict, vocab_size: int, seed: int = 0, steps: int = 15
 
 
 def explorer_defaults(seed: int = 0, n_train: int = 1500, n_test: int = 16,
-                      num_queries: int | None = 4) -> tuple:
-    """(model, test data, vocab) for ``vit_attention_explorer()``: a model with four learned
-    queries trained on ``n_train`` questions, and ``n_test`` questions it never saw."""
+                      num_queries: int | None = 8) -> tuple:
+    """(model, test data, vocab) for ``vit_attention_explorer()``: a model with eight learned
+    queries trained for 200 steps (learning rate 0.003, as lesson 12 trains them) on
+    ``n_train`` questions, and ``n_test`` questions it never saw."""
     data, vocab = referring_data({"train": n_train, "test": n_test}, seed=seed)
     with torch.random.fork_rng(devices=[]):
-        model = referring_model(data["train"], len(vocab), seed=seed, num_queries=num_queries)
+        model = referring_model(data["train"], len(vocab), seed=seed, steps=200,
+                                num_queries=num_queries, lr=3e-3)
     return model, data["test"], vocab

@@ -14,7 +14,7 @@ from mmkit.token_models import TokenClassifier, referring_classifier
 
 @pytest.fixture(scope="module")
 def explorer():
-    return widgets.vit_attention_explorer()  # the default: four learned queries, ~1 s training
+    return widgets.vit_attention_explorer()  # the default: eight learned queries, ~2 s training
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def _drawn(explorer):
 
 def test_default_explorer_shows_a_word_over_the_queries_and_patches(explorer):
     maps = explorer.maps
-    assert maps["queries"].shape[2] == 4 and maps["words"].shape[-1] == 4  # words read queries
+    assert maps["queries"].shape[2] == 8 and maps["words"].shape[-1] == 8  # words read queries
     expected = maps["words"][0].mean(0)[4] @ maps["queries"][0].mean(0)
     np.testing.assert_allclose(_drawn(explorer), expected.numpy(), atol=1e-6)
     assert "(word 5)" in explorer.status.value and "the object the question names" in \

@@ -10,9 +10,9 @@ picture alone says nothing, and neither does the question alone.
     >>> questions = ReferringQuestions(n=500, seed=0)
     >>> sample = questions[0]
     >>> sample["text"], questions.classes[sample["label"]]
-    ('what size is the blue triangle', 'large')
+    ('what size is the green circle', 'large')
     >>> sample["mask"].shape, sample["target"]          # the named object's pixels
-    (torch.Size([32, 32]), 1)
+    (torch.Size([32, 32]), 0)
 
 A sample is a dict:
     "image"      float32 (3, H, W), the scene

@@ -75,7 +75,8 @@ def brightness_patch_map(images: torch.Tensor, patch_size: int) -> torch.Tensor:
 
 @torch.no_grad()
 def token_attention_maps(model, batch: dict) -> dict:
-    """Every attention map of a ``TokenClassifier`` over the image, for one batch.
+    """Every attention map of a ``TokenClassifier`` (with "image" and "text" encoders) over
+    the image, for one batch {"image", "text" ids, ...}.
 
     Returns a dict (tensors on the CPU; missing parts are None or []):
       "words"    (B, heads, L, K): the fusion's cross-attention, each word over the K
@@ -116,11 +117,9 @@ def token_attention_maps(model, batch: dict) -> dict:
         query_rollout = cross_attention_rollout(queries, context_rollout=patch_rollout)
     word_rollout = None
     if words is not None:
-        through = query_rollout if queries is not None else patch_rollout
-        reads = words.mean(dim=1)
-        if queries is not None:  # words read the queries; the queries read the patches
-            reads = reads @ query_rollout
-            through = None
+        reads, through = words.mean(dim=1), patch_rollout
+        if queries is not None:  # the words read the queries, the queries read the patches
+            reads, through = reads @ query_rollout, None
         word_rollout = cross_attention_rollout(
             reads, query_rollout=attention_rollout(text) if text else None,
             context_rollout=through, query_padding=text_padding)

@@ -32,8 +32,8 @@ def vit_attention_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
         ``CrossAttentionFusion`` (learned queries and image self-attention are shown when it
         has them), given with ``data`` {"image" (N, 3, H, W), "text" ids (N, L), "label",
         optional "mask" (N, H, W) bool, the object the question names} (at most 16) and
-        the ``vocab`` of its questions. None trains a small model with four learned queries
-        for about a second (``mmkit.demo_vit.explorer_defaults``; seeded).
+        the ``vocab`` of its questions. None trains a small model with eight learned queries
+        for a second or two (``mmkit.demo_vit.explorer_defaults``; seeded).
     looker: "word k", "query k" or "patch (row r, col c)", as the menu lists them.
     head: "mean" or "1", "2", ...; layer: the image encoder's layer, for a patch.
     rollout: follow the attention back to the input patches through every layer on the
