@@ -165,8 +165,6 @@ class PatchTokens(nn.Module):
     patch is real.
     """
 
-    last_attention: list = []  # no attention between patches
-
     def __init__(self, image_size: int = 32, patch_size: int = 8, in_channels: int = 3,
                  dim: int = 32, hidden: int | None = None):
         super().__init__()
@@ -178,6 +176,11 @@ class PatchTokens(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, dim))
         self.norm = nn.LayerNorm(dim)
         self.out_dim = dim
+
+    @property
+    def last_attention(self) -> list:
+        """No attention between patches: an empty list (a ViT lists one map per layer)."""
+        return []
 
     def padding(self, images: torch.Tensor) -> None:
         return None
