@@ -223,3 +223,5 @@ class TensorFusion(_Fusion):
             part = torch.einsum("bi,rio->bro", z, self.factors[m])  # (B, rank, out)
             fused = part if fused is None else fused * part
         return fused.sum(dim=1) + self.bias
+
+from mmkit.cross_attention import CrossAttentionFusion, QueryPooler  # noqa: E402, F401  (lesson 12)

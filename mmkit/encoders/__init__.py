@@ -13,7 +13,9 @@ from mmkit.encoders.text import (
     LSTMEncoder,
     TransformerTextEncoder,
 )
+from mmkit.encoders.text_tokens import TextTokens
 from mmkit.encoders.video import FlowMLP, VideoCNN3d
+from mmkit.encoders.vit import PatchEmbedding, PatchTokens, ViT, patchify
 
 __all__ = [
     "ActionClassifier",
@@ -24,9 +26,14 @@ __all__ = [
     "LSTMEncoder",
     "LogMelCNN",
     "MFCCEncoder",
+    "PatchEmbedding",
+    "PatchTokens",
     "PretrainedEncoder",
+    "TextTokens",
     "TransformerTextEncoder",
+    "ViT",
     "VideoCNN3d",
+    "patchify",
     "resnet18_features",
     "vgg16_features",
 ]

@@ -33,6 +33,7 @@ from mmkit.exercises.text import (
     check_lstm_step,
     check_transformer_params,
 )
+from mmkit.exercises.vit import check_cross_attention, check_patchify, check_tokens_and_flops
 
 __all__ = [
     "Feedback",
@@ -45,6 +46,7 @@ __all__ = [
     "check_cnn_params",
     "check_conv_output_size",
     "check_cost_threshold",
+    "check_cross_attention",
     "check_cross_entropy",
     "check_deltas",
     "check_fusion_weights",
@@ -58,11 +60,13 @@ __all__ = [
     "check_max_pool",
     "check_mse_gradient",
     "check_normalize",
+    "check_patchify",
     "check_pck",
     "check_pointing_hit",
     "check_receptive_field",
     "check_saliency",
     "check_softmax",
     "check_stft_frames",
+    "check_tokens_and_flops",
     "check_transformer_params",
 ]

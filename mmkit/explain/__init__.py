@@ -33,6 +33,7 @@ from mmkit.explain.ground_truth import (
 )
 from mmkit.explain.maps import attention_maps, feature_maps
 from mmkit.explain.modality import MODALITY_METHODS, modality_attribution
+from mmkit.explain.rollout import attention_rollout
 
 __all__ = [
     "GRADIENT_METHODS",
@@ -41,6 +42,7 @@ __all__ = [
     "PERTURBATION_METHODS",
     "CaptumForward",
     "attention_maps",
+    "attention_rollout",
     "explain_all",
     "feature_maps",
     "image_attribution",
