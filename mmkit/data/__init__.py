@@ -27,7 +27,7 @@ from mmkit.data.loaders import (
     read_video_file,
 )
 from mmkit.data.modality_dropout import ModalityDropout, drop_modalities
-from mmkit.data.order_tasks import remember_first, word_order_captions
+from mmkit.data.order_tasks import remember_first, word_order_captions, word_order_label
 from mmkit.data.rebalance import augment_minority, class_weights, oversample, oversample_indices
 from mmkit.data.scenes import Scenes
 from mmkit.data.shapes_world import ShapesWorld
@@ -58,4 +58,5 @@ __all__ = [
     "take_rows",
     "to_tensors",
     "word_order_captions",
+    "word_order_label",
 ]

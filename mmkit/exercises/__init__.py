@@ -16,6 +16,7 @@ from mmkit.exercises.images import (
     check_cnn_params,
     check_conv_output_size,
     check_max_pool,
+    check_padding_for,
     check_receptive_field,
 )
 from mmkit.exercises.math import (
@@ -60,6 +61,7 @@ __all__ = [
     "check_max_pool",
     "check_mse_gradient",
     "check_normalize",
+    "check_padding_for",
     "check_patchify",
     "check_pck",
     "check_pointing_hit",
