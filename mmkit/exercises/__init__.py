@@ -11,7 +11,7 @@ from mmkit.exercises.data import check_normalize
 from mmkit.exercises.evaluation import check_cost_threshold, check_macro_f1
 from mmkit.exercises.explain import check_pointing_hit, check_saliency
 from mmkit.exercises.feedback import Feedback
-from mmkit.exercises.fusion import check_fusion_weights
+from mmkit.exercises.fusion import check_fusion_weights, check_late_fusion, check_low_rank_weight
 from mmkit.exercises.images import check_conv_output_size, check_max_pool
 from mmkit.exercises.math import (
     check_cross_entropy,
@@ -30,6 +30,8 @@ __all__ = [
     "check_cost_threshold",
     "check_cross_entropy",
     "check_fusion_weights",
+    "check_late_fusion",
+    "check_low_rank_weight",
     "check_gradient_step",
     "check_learning_rate",
     "check_lstm_step",
