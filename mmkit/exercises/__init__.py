@@ -19,6 +19,11 @@ from mmkit.exercises.math import (
     check_learning_rate,
     check_softmax,
 )
+from mmkit.exercises.project import (
+    check_keras_vgg_preprocess,
+    check_mean_pool,
+    check_shuffled_split,
+)
 from mmkit.exercises.text import check_attention, check_lstm_step
 
 __all__ = [
@@ -33,13 +38,16 @@ __all__ = [
     "check_late_fusion",
     "check_low_rank_weight",
     "check_gradient_step",
+    "check_keras_vgg_preprocess",
     "check_learning_rate",
     "check_lstm_step",
     "check_macro_f1",
     "check_max_pool",
+    "check_mean_pool",
     "check_normalize",
     "check_pck",
     "check_pointing_hit",
     "check_saliency",
+    "check_shuffled_split",
     "check_softmax",
 ]
