@@ -36,15 +36,19 @@ test: lint unit test-notebooks
 lint: setup
 	$(BIN)/ruff check mmkit tests bench data notebooks
 
+# PYTEST_ARGS: extra pytest options, e.g. PYTEST_ARGS='-m "not browser"'.
+PYTEST_ARGS ?=
+
 unit: setup
-	$(BIN)/pytest tests
+	$(BIN)/pytest tests $(PYTEST_ARGS)
 
 test-notebooks: setup
 	$(BIN)/pytest $(NBVAL) $(NOTEBOOKS)
 
-# Run every notebook with the network cut (needs root for `unshare -n`).
+# Every notebook under nbval with the network cut (needs root for `unshare -n`); the runner
+# first checks that the network really is unreachable.
 test-offline: setup
-	unshare -n sh -c 'ip link set lo up && $(BIN)/python bench/run_notebooks.py --offline-check $(NOTEBOOKS)'
+	unshare -n sh -c 'ip link set lo up && $(BIN)/python bench/run_notebooks.py --offline-check && $(BIN)/pytest $(NBVAL) $(NOTEBOOKS)'
 
 # Re-execute every notebook in place, top to bottom in a fresh kernel, and strip widget state.
 notebooks: setup

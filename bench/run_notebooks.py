@@ -75,10 +75,11 @@ def network_is_cut() -> bool:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--inplace", action="store_true", help="write the outputs back")
     parser.add_argument(
-        "--offline-check", action="store_true", help="fail unless the network is really cut"
+        "--offline-check", action="store_true",
+        help="fail unless the network is really cut (then run the notebooks given, if any)"
     )
     args = parser.parse_args(argv)
     if args.offline_check and not network_is_cut():

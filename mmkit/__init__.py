@@ -20,6 +20,7 @@ _SUBMODULES = {
     "checks",
     "core",
     "data",
+    "demo_models",
     "encoders",
     "exercises",
     "explain",

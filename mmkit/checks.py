@@ -78,6 +78,18 @@ def check_dim(x: torch.Tensor, dim: int, name: str = "dim") -> int:
     return dim % n
 
 
+def check_real(value, name: str) -> float:
+    """Check that ``value`` is a finite real number (Python, NumPy or a one-element tensor);
+    return it as a float."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {_describe(value)}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    return float(value)
+
+
 def check_positive(value, name: str, *, allow_zero: bool = False) -> float:
     """Check that ``value`` is a finite real number > 0 (or >= 0); return it as a float.
     Python, NumPy and one-element torch numbers are all accepted."""

@@ -114,20 +114,31 @@ def usable_cpus() -> tuple[int, str]:
     return max(1, count), " and ".join(reasons)
 
 
+def _env_threads(name: str) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:  # a typo should not go unnoticed
+        raise ValueError(f"{name} must be a whole number >= 1, got {raw!r}")
+    return int(raw)
+
+
 def set_threads(threads: int | None = None) -> int:
     """Set PyTorch's thread count: ``threads`` if given, else ``$MMKIT_NUM_THREADS``, else
-    what ``usable_cpus()`` finds. Returns the number set. mmkit calls it once on import."""
+    ``$OMP_NUM_THREADS`` (the usual way to ask for fewer), else what ``usable_cpus()``
+    finds. Returns the number set. mmkit calls it once on import."""
     if threads is not None:
         if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
             raise TypeError(f"threads must be an int, got {type(threads).__name__} {threads!r}")
         if threads < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
         chosen, reason = int(threads), "asked for by set_threads(threads)"
-    elif os.environ.get(THREADS_ENV, "").strip():
-        raw = os.environ[THREADS_ENV].strip()
-        if not raw.isdigit() or int(raw) < 1:  # a typo should not go unnoticed
-            raise ValueError(f"{THREADS_ENV} must be a whole number >= 1, got {raw!r}")
-        chosen, reason = int(raw), f"{THREADS_ENV}={raw}"
+    elif _env_threads(THREADS_ENV) is not None:
+        chosen = _env_threads(THREADS_ENV)
+        reason = f"{THREADS_ENV}={chosen}"
+    elif _env_threads("OMP_NUM_THREADS") is not None:
+        chosen = _env_threads("OMP_NUM_THREADS")
+        reason = f"OMP_NUM_THREADS={chosen}"
     else:
         chosen, found = usable_cpus()
         reason = f"the process may use {found}"

@@ -56,10 +56,16 @@ class History:
         return ax
 
 
-def iterate_batches(data, batch_size: int, shuffle: bool = False, generator=None):
+def iterate_batches(data, batch_size: int, shuffle: bool = False, generator=None,
+                    name: str = "data"):
     """Yield dict batches: slices of a dict of tensors, or the items of a DataLoader."""
     if not isinstance(data, dict):
-        yield from data
+        for index, batch in enumerate(data):
+            if not isinstance(batch, dict):
+                raise TypeError(f"{name} must yield dict batches (e.g. a DataLoader with "
+                                f"collate_fn=mmkit.data.collate); its batch {index} is a "
+                                f"{type(batch).__name__}")
+            yield batch
         return
     n = len(next(iter(data.values())))
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
@@ -72,6 +78,9 @@ def _check_data(data, name: str, *, labels: bool) -> None:
     batches is taken as it is (its batches are checked as they come)."""
     if isinstance(data, dict) or isinstance(data, torch.utils.data.Dataset):
         count_rows(data, name, labels=labels)
+    elif isinstance(data, (list, tuple)):
+        raise TypeError(f"{name} must be a dict of tensors, got a {type(data).__name__}; a list "
+                        f"of samples? stack it with mmkit.data.collate({name})")
     elif not hasattr(data, "__iter__") or isinstance(data, (str, torch.Tensor)):
         raise TypeError(f"{name} must be a dict of tensors or an iterable of dict batches "
                         f"(a DataLoader), got {type(data).__name__}")
@@ -150,8 +159,10 @@ def _check_loss_fn(loss_fn) -> None:
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be a function (logits, target, reduction='mean') -> "
                         f"loss, got {type(loss_fn).__name__}")
+    # A module's __call__ takes **kwargs and passes them to forward: look at forward.
+    function = loss_fn.forward if isinstance(loss_fn, torch.nn.Module) else loss_fn
     try:
-        parameters = inspect.signature(loss_fn).parameters.values()
+        parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):  # a builtin without a signature: trust it
         return
     if not any(p.name == "reduction" or p.kind is p.VAR_KEYWORD for p in parameters):
@@ -167,7 +178,10 @@ def _resolve_device(device, model=None) -> torch.device:
     """``device`` through get_device (so "cuda" on a machine without one is a clear error);
     None: where the model's weights are, or get_device()'s choice for a new model."""
     if device is not None:
-        return get_device(device)
+        try:
+            return get_device(device)
+        except (TypeError, ValueError, RuntimeError) as error:  # say which argument
+            raise type(error)(f"device: {error}") from None
     weights = next(model.parameters(), None) if model is not None else None
     return weights.device if weights is not None else get_device()
 
@@ -345,7 +359,8 @@ def fit(model, train, val=None, *, epochs: int | None = None, lr: float = 1e-3,
         for epoch in epoch_range:
             model.train()
             total_loss, count = torch.zeros((), device=device), 0
-            batches = iterate_batches(train, batch_size, shuffle=True, generator=generator)
+            batches = iterate_batches(train, batch_size, shuffle=True, generator=generator,
+                                      name="train")
             for index, batch in enumerate(batches):
                 if batch_transform is not None:
                     batch = _transformed(batch_transform, batch, labelled)
@@ -364,7 +379,7 @@ def fit(model, train, val=None, *, epochs: int | None = None, lr: float = 1e-3,
                         _check_objective_loss(loss)
                         checked = True
                 if not torch.isfinite(loss):  # stop before the bad value reaches the weights
-                    diverged = (epoch, index, float(loss))
+                    diverged = (epoch, index, float(loss.detach()))
                     break
                 loss.backward()
                 optimizer.step()
@@ -432,3 +447,31 @@ def _check_objective_loss(loss) -> None:
     if not loss.requires_grad:
         raise ValueError("objective returned a loss that does not depend on the model's "
                          "weights (requires_grad is False): was it computed under no_grad?")
+
+
+@torch.no_grad()
+def evaluate_corrupted(models: dict, data: dict, modality: str, level: float,
+                       seed: int = 0, weights_of: str | None = None) -> tuple[dict, torch.Tensor | None]:
+    """Accuracy of each model on ``data`` with ``modality`` corrupted at ``level``
+    (``mmkit.data.corrupt``), and the per-sample fusion weights (N, M) of model
+    ``weights_of`` (default: the first whose fusion keeps ``last_weights``, e.g. attention
+    fusion), or None when there are none."""
+    from mmkit.data.corrupt import corrupt
+
+    if not isinstance(models, dict) or not models:
+        raise TypeError(f"models must be a non-empty dict {{name: model}}, got "
+                        f"{type(models).__name__}")
+    if weights_of is not None:
+        check_choice(weights_of, "weights_of", list(models))
+    count_rows(data, "data", labels=True)
+    noisy = corrupt(data, modality, level, seed)
+    accuracy, weights = {}, None
+    for name, model in models.items():
+        model.eval()
+        device = _resolve_device(None, model)
+        logits = model(_to_device(noisy, device))
+        accuracy[name] = float((logits.argmax(1).cpu() == noisy["label"]).float().mean())
+        last = getattr(getattr(model, "fusion", None), "last_weights", None)
+        if last is not None and name == (weights_of or name) and weights is None:
+            weights = last.detach().cpu().clone()
+    return accuracy, weights

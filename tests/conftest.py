@@ -14,6 +14,18 @@ import torch  # noqa: E402
 import mmkit  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def explorers_raise_their_errors():
+    """An explorer shows a failed refresh in its status line; in the tests it must fail the
+    test too (DESIGN.md, Widgets). Session-wide, so it holds for explorers built by
+    module-scoped fixtures as well."""
+    from mmkit.widgets.explorer import Explorer
+
+    Explorer.raise_errors = True
+    yield
+    Explorer.raise_errors = False
+
+
 @pytest.fixture(scope="session")
 def device() -> torch.device:
     return mmkit.get_device()

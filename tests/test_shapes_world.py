@@ -10,8 +10,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
-from mmkit.data.collate import build_vocab, collate
+from mmkit.data.collate import collate
 from mmkit.data.shapes_world import ShapesWorld
+from mmkit.preprocess.text import Vocabulary, encode_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -198,22 +199,30 @@ def test_missing_prob_gives_that_rate_and_collate_fills_and_flags_the_gaps():
 def test_collate_pads_text_and_reports_lengths_and_mask():
     samples = [{"text": "a red ball", "label": 1}, {"text": "a box", "label": 0},
                {"text": "zebra a", "label": 2}]
-    vocab = build_vocab(["a", "red", "ball", "box"])
-    assert vocab == {"<pad>": 0, "<unk>": 1, "a": 2, "red": 3, "ball": 4, "box": 5}
+    vocab = Vocabulary(["<pad>", "<unk>", "a", "red", "ball", "box"])
     batch = collate(samples, vocab=vocab)
     assert batch["text"].tolist() == [[2, 3, 4], [2, 5, 0], [1, 2, 0]]
     assert batch["text_lengths"].tolist() == [3, 2, 2]
     assert batch["text_mask"].tolist() == [[True] * 3, [True, True, False], [True, True, False]]
     assert batch["label"].dtype == torch.long and batch["label"].tolist() == [1, 0, 2]
-    assert collate(samples, vocab=vocab, pad_index=9)["text"][1, 2] == 9
     assert collate(samples)["text"] == ["a red ball", "a box", "zebra a"]
-    with pytest.raises(ValueError, match="'zebra'.*not in vocab.*<unk>"):
-        collate(samples, vocab={"a": 0, "red": 1, "ball": 2, "box": 3})
+
+
+def test_collate_and_encode_batch_are_one_text_pipeline():
+    # The same tokenizer and vocabulary both ways: punctuation and case included.
+    captions = ["A red circle, moving left", "the BLUE square moves up.", ""]
+    vocab = Vocabulary.build(captions[:2])
+    batch = collate([{"text": c, "label": 0} for c in captions], vocab=vocab)
+    ids, lengths, mask = encode_batch(vocab, captions)
+    assert torch.equal(batch["text"], ids)
+    assert torch.equal(batch["text_lengths"], lengths) and torch.equal(batch["text_mask"], mask)
+    assert vocab.decode(batch["text"][0]) == "a red circle , moving left"
 
 
 def test_collate_stacks_a_shapes_world_batch():
     ds = ShapesWorld(n=8, frames=4)
-    batch = collate([ds[i] for i in range(8)], vocab=build_vocab(ShapesWorld.words))
+    vocab = Vocabulary(["<pad>", "<unk>", *ShapesWorld.words])
+    batch = collate([ds[i] for i in range(8)], vocab=vocab)
     assert batch["image"].shape == (8, 3, 32, 32) and batch["video"].shape == (8, 4, 3, 32, 32)
     assert batch["audio"].shape == (8, 4000) and batch["mask"].shape == (8, 32, 32)
     assert batch["text"].dtype == torch.long and batch["text_mask"].all()
@@ -295,8 +304,8 @@ def test_collate_rejects_bad_input():
         collate([])
     with pytest.raises(TypeError, match=r"samples\[1\] must be a dict"):
         collate([{"label": 0}, 3])
-    with pytest.raises(TypeError, match="vocab must be None or a dict"):
-        collate([{"text": "a", "label": 0}], vocab=["a"])
+    with pytest.raises(TypeError, match="vocab must be None or a mmkit.preprocess.text.Vocabulary"):
+        collate([{"text": "a", "label": 0}], vocab={"a": 0})
     with pytest.raises(ValueError, match=r"samples\[1\]\['image'\] must be a tensor of shape"):
         collate([{"image": torch.zeros(3, 4, 4)}, {"image": torch.zeros(3, 5, 5)}])
     with pytest.raises(TypeError, match=r"samples\[0\]\['label'\] must be an int"):

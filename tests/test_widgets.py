@@ -90,11 +90,21 @@ def test_explorer_carries_a_static_png_for_viewers_without_a_kernel():
     assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
 
 
-def test_an_error_in_a_callback_is_shown_in_the_status_line():
+def test_an_error_in_a_callback_is_shown_in_the_status_line_and_fails_a_test(monkeypatch):
     explorer = widgets.softmax_explorer()
     explorer._draw = lambda **values: 1 / 0
-    explorer.refresh()
+    # Under the tests and the benchmark (raise_errors) the error propagates ...
+    with pytest.raises(ZeroDivisionError):
+        explorer.controls["z1"].value = 1.5
     assert "Error: division by zero" in explorer.status.value
+    assert isinstance(explorer.error, ZeroDivisionError)
+    # ... while a learner (the default) sees it in the status line and nothing raises.
+    monkeypatch.setattr(widgets.Explorer, "raise_errors", False)
+    explorer.controls["z1"].value = 2.5
+    assert "Error: division by zero" in explorer.status.value
+    explorer._draw = lambda **values: "fine"
+    explorer.refresh()
+    assert explorer.error is None and explorer.status.value == "fine"
 
 
 @pytest.mark.parametrize(("factory", "kwargs", "match"), [

@@ -10,8 +10,8 @@ import sklearn.metrics as skm
 import torch
 
 from mmkit import metrics
+from mmkit.metrics import threshold_metrics
 from mmkit.widgets import feedback_explorer, roc_explorer
-from mmkit.widgets.evaluation import threshold_metrics
 
 # ---- the ROC explorer -------------------------------------------------------------------
 

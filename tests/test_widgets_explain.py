@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from mmkit import explain
+from mmkit.demo_models import explain_data, explain_model
 from mmkit.widgets import explanation_explorer
-from mmkit.widgets.explain import default_explain_data, default_explain_model
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +86,8 @@ def test_the_status_reports_the_pointing_game(explorer):
 
 
 def test_a_model_and_data_can_be_passed_in():
-    train, test, vocab = default_explain_data(seed=1, n_train=200, n_test=4)
-    model = default_explain_model(train, len(vocab), seed=1, steps=20)
+    train, test, vocab = explain_data(seed=1, n_train=200, n_test=4)
+    model = explain_model(train, len(vocab), seed=1, steps=20)
     explorer = explanation_explorer(model, test, vocab, method="saliency", sample=3)
     assert explorer.controls["sample"].max == 3 and explorer.controls["sample"].value == 3
     assert explorer.model is model

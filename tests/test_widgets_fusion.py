@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 
+from mmkit.data import corrupt
 from mmkit.exercises import check_fusion_weights
+from mmkit.train import evaluate_corrupted
 from mmkit.widgets import fusion_explorer
-from mmkit.widgets.fusion import corrupt, evaluate_corrupted
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ weights, oversampling and minority augmentation (rebalance), modality dropout.
 """
 
 from mmkit.data.avdigits import AVDigits
-from mmkit.data.collate import build_vocab, collate
+from mmkit.data.collate import collate
+from mmkit.data.corrupt import corrupt
 from mmkit.data.loaders import (
     CocoCaptions,
     Flickr8kCaptions,
@@ -31,9 +32,9 @@ __all__ = [
     "StickFigures",
     "VideoFrames",
     "augment_minority",
-    "build_vocab",
     "class_weights",
     "collate",
+    "corrupt",
     "count_rows",
     "drop_modalities",
     "oversample",

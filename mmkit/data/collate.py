@@ -3,8 +3,11 @@
 A batch is a dict of tensors keyed by modality name, plus "label" (see DESIGN.md):
     image (B, 3, H, W), audio (B, L), video (B, T, C, H, W)   stacked
     f"{m}_present" (B,) bool                                   False where m was missing
-    text  list of B strings, or with a vocab: (B, max_len) int64 token ids, padded, plus
-          "text_lengths" (B,) int64 and "text_mask" (B, max_len) bool, True at real tokens
+    text  list of B strings, or with a vocab (a mmkit.preprocess.text.Vocabulary): (B,
+          max_len) int64 token ids, padded with the vocabulary's pad index, plus
+          "text_lengths" (B,) int64 and "text_mask" (B, max_len) bool, True at real tokens.
+          The vocabulary tokenizes and encodes, exactly as ``encode_batch`` does: one text
+          pipeline, so a caption gets the same ids in a DataLoader and in a notebook.
     label (B,) int64
     other tensors (e.g. "mask") stacked; numbers as a tensor; anything else (e.g.
     "attributes") kept as a list.
@@ -22,27 +25,7 @@ from numbers import Integral
 
 import torch
 
-from mmkit.checks import check_int
-
 MODALITIES = ("image", "text", "audio", "video")
-UNK = "<unk>"
-
-
-def build_vocab(words, specials=("<pad>", "<unk>")) -> dict[str, int]:
-    """A word -> index dict: the specials first (so "<pad>" is 0), then ``words`` in order.
-
-    >>> build_vocab(["a", "red", "a"])
-    {'<pad>': 0, '<unk>': 1, 'a': 2, 'red': 3}
-    """
-    if isinstance(words, str) or not isinstance(words, Sequence):
-        # not a set either: its order changes between runs, and so would every index
-        raise TypeError(f"words must be a list or tuple of strings, got {type(words).__name__}")
-    vocab: dict[str, int] = {}
-    for word in (*specials, *words):
-        if not isinstance(word, str):
-            raise TypeError(f"every word must be a str, got {type(word).__name__} {word!r}")
-        vocab.setdefault(word, len(vocab))
-    return vocab
 
 
 def _stack(key: str, values: list, present: list[bool]) -> torch.Tensor:
@@ -59,39 +42,18 @@ def _stack(key: str, values: list, present: list[bool]) -> torch.Tensor:
     return torch.stack(filled)
 
 
-def _encode_texts(texts: list[str], vocab: Mapping, pad_index: int) -> dict[str, torch.Tensor]:
-    """Split on spaces, map words to ids, pad to the longest text of the batch."""
-    unk = vocab.get(UNK)
-    rows = []
-    for i, text in enumerate(texts):
-        ids = []
-        for word in text.split():
-            if word in vocab:
-                ids.append(vocab[word])
-            elif unk is not None:
-                ids.append(unk)
-            else:
-                raise ValueError(
-                    f"word {word!r} of samples[{i}]['text'] is not in vocab, and vocab has no "
-                    f"{UNK!r} entry to stand for unknown words (build_vocab adds one)"
-                )
-        rows.append(ids)
-    lengths = torch.tensor([len(ids) for ids in rows], dtype=torch.long)
-    max_len = max(int(lengths.max()), 1)  # at least one column, even if every text is empty
-    tokens = torch.full((len(rows), max_len), pad_index, dtype=torch.long)
-    for i, ids in enumerate(rows):
-        tokens[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-    mask = torch.arange(max_len)[None, :] < lengths[:, None]
-    return {"text": tokens, "text_lengths": lengths, "text_mask": mask}
+def _encode_texts(texts: list[str], vocab) -> dict[str, torch.Tensor]:
+    ids, lengths, mask = vocab.encode_batch(texts)
+    return {"text": ids, "text_lengths": lengths, "text_mask": mask}
 
 
-def collate(samples, vocab=None, pad_index=0) -> dict:
+def collate(samples, vocab=None) -> dict:
     """Collate dict samples into a dict batch (see the module docstring for every key).
 
     Args:
         samples: a non-empty list of dicts, e.g. ``[dataset[i] for i in range(8)]``.
-        vocab: None (texts stay strings) or a dict word -> index (texts become ids).
-        pad_index: the id that fills the end of short texts.
+        vocab: None (texts stay strings) or a ``mmkit.preprocess.text.Vocabulary`` fitted
+            on the training captions (texts become padded ids).
     """
     if not isinstance(samples, Sequence) or isinstance(samples, str):
         raise TypeError(f"samples must be a list of dicts, got {type(samples).__name__}")
@@ -100,9 +62,12 @@ def collate(samples, vocab=None, pad_index=0) -> dict:
     for i, sample in enumerate(samples):
         if not isinstance(sample, Mapping):
             raise TypeError(f"samples[{i}] must be a dict, got {type(sample).__name__}")
-    if vocab is not None and not isinstance(vocab, Mapping):
-        raise TypeError(f"vocab must be None or a dict word -> index, got {type(vocab).__name__}")
-    pad_index = check_int(pad_index, "pad_index")
+    # Duck-typed, so the data stage need not import preprocessing: any Vocabulary works.
+    if vocab is not None and not callable(getattr(vocab, "encode_batch", None)):
+        raise TypeError(
+            f"vocab must be None or a mmkit.preprocess.text.Vocabulary (e.g. "
+            f"Vocabulary.build(train_captions)), got {type(vocab).__name__}"
+        )
 
     seen = dict.fromkeys(key for sample in samples for key in sample)  # first-seen order
     keys = [m for m in MODALITIES if m in seen] + [k for k in seen if k not in MODALITIES]
@@ -113,7 +78,7 @@ def collate(samples, vocab=None, pad_index=0) -> dict:
         if key in MODALITIES:
             if key == "text":
                 texts = [v if p else "" for v, p in zip(values, present, strict=True)]
-                batch.update(_encode_texts(texts, vocab, pad_index) if vocab is not None else {"text": texts})
+                batch.update(_encode_texts(texts, vocab) if vocab is not None else {"text": texts})
             else:
                 batch[key] = _stack(key, values, present)
             batch[f"{key}_present"] = torch.tensor(present, dtype=torch.bool)

@@ -223,3 +223,21 @@ class ActionClassifier(nn.Module):
             )
         x = normalize_pose(joints).flatten(2).transpose(1, 2)  # (B, 2J, T)
         return self.head(self.temporal(x).amax(dim=-1))
+
+
+@torch.no_grad()
+def predict_keypoints(net: KeypointNet, videos: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run ``net`` on every frame of ``videos`` (N, T, C, H, W) in eval mode: heatmaps
+    (N, T, J, H, W) (softmax over pixels) and soft-argmax joints (N, T, J, 2), on the CPU.
+    The network's train/eval mode is restored afterwards."""
+    check_tensor(videos, "videos", floating=True, ndim=5)
+    n, t = videos.shape[:2]
+    was_training = net.training
+    net.eval()
+    try:
+        device = next(net.parameters()).device
+        maps = spatial_softmax(net(videos.flatten(0, 1).to(device))).cpu()
+    finally:
+        net.train(was_training)
+    maps = maps.unflatten(0, (n, t))
+    return maps, decode_heatmaps(maps, "soft_argmax")

@@ -4,6 +4,7 @@
     attributions.py  image_attribution, token_attribution: Captum's saliency, integrated
                      gradients, Grad-CAM, feature ablation, LIME and KernelSHAP
     modality.py      modality_attribution: one score per sample and modality
+    all_methods.py   explain_all: every method on every sample, once (for the explorer)
     ground_truth.py  the pointing game, modality ranking and the randomisation test on
                      ShapesWorld, whose truth is known
     checks.py        the input checks they share
@@ -11,6 +12,7 @@
 Captum is imported inside the functions that use it, so ``import mmkit`` stays light.
 """
 
+from mmkit.explain.all_methods import explain_all
 from mmkit.explain.attributions import (
     GRADIENT_METHODS,
     METHODS,
@@ -39,6 +41,7 @@ __all__ = [
     "PERTURBATION_METHODS",
     "CaptumForward",
     "attention_maps",
+    "explain_all",
     "feature_maps",
     "image_attribution",
     "modality_attribution",

@@ -9,6 +9,7 @@ check every function against scikit-learn on thousands of random and edge-case i
     curves.py            roc_curve, precision_recall_curve, auc
     areas.py             roc_auc_score, average_precision_score
     bootstrap.py         bootstrap_ci: a confidence interval for any of them
+    threshold.py         threshold_metrics: the counts and rates at one threshold
 """
 
 from mmkit.metrics.areas import average_precision_score, roc_auc_score
@@ -23,6 +24,7 @@ from mmkit.metrics.precision_recall import (
     precision_score,
     recall_score,
 )
+from mmkit.metrics.threshold import threshold_metrics
 
 __all__ = [
     "ConfidenceInterval",
@@ -41,4 +43,5 @@ __all__ = [
     "recall_score",
     "roc_auc_score",
     "roc_curve",
+    "threshold_metrics",
 ]

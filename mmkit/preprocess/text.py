@@ -171,6 +171,11 @@ class Vocabulary:
         """A text (or a list of tokens) -> its list of ids; unseen words -> ``unk_index``."""
         return [self.token_to_index(token) for token in _as_tokens(text, "text", self.lowercase)]
 
+    def encode_batch(self, texts: Sequence[str], max_len: int | None = None, truncate: str = "post",
+                     padding: str = "post") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``encode_batch(self, texts, ...)``: (ids, lengths, mask), padded with pad_index."""
+        return encode_batch(self, texts, max_len, truncate, padding)
+
     def decode(self, ids: Sequence[int] | torch.Tensor, skip_special: bool = True) -> str:
         """A list (or 1-D tensor) of ids -> the tokens joined by spaces.
 
@@ -216,12 +221,24 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Vocabulary":
-        """Read a vocabulary written by ``save``."""
-        with open(path, encoding="utf-8") as file:
-            content = json.load(file)
+        """Read a vocabulary written by ``save``; a file that is not one is named in the error."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a file path (str or Path), got {_describe(path)}")
+        path = os.fspath(path)
+        try:
+            with open(path, encoding="utf-8") as file:
+                content = json.load(file)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no vocabulary file at {path!r}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ValueError(f"could not parse the vocabulary file {path!r} ({error}); was it "
+                             "cut short or edited? save it again with Vocabulary.save") from None
         if not isinstance(content, dict) or content.get("format") != "mmkit.Vocabulary":
-            raise ValueError(f"{os.fspath(path)!r} is not a vocabulary saved by Vocabulary.save")
-        return cls(content["tokens"], content["num_specials"], content["lowercase"])
+            raise ValueError(f"{path!r} is not a vocabulary saved by Vocabulary.save")
+        try:
+            return cls(content["tokens"], content["num_specials"], content["lowercase"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"the vocabulary file {path!r} is damaged: {error}") from None
 
 
 def _check_specials(specials) -> list[str]:

@@ -6,20 +6,8 @@ import torch
 
 from mmkit import viz
 from mmkit.checks import check_tensor
-from mmkit.encoders.pose import KeypointNet, decode_heatmaps, spatial_softmax
+from mmkit.encoders.pose import KeypointNet, predict_keypoints
 from mmkit.widgets.explorer import SLIDER_STYLE, Explorer
-
-
-def keypoint_maps(net: KeypointNet, videos: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Compute: heatmaps (N, T, J, H, W) (softmax over pixels) and soft-argmax joints (N, T, J, 2)."""
-    n, t = videos.shape[:2]
-    was_training = net.training
-    net.eval()
-    with torch.no_grad():
-        maps = spatial_softmax(net(videos.flatten(0, 1).float()))
-    net.train(was_training)
-    maps = maps.unflatten(0, (n, t))
-    return maps, decode_heatmaps(maps, "soft_argmax")
 
 
 def keypoint_explorer(net: KeypointNet | None = None, videos: torch.Tensor | None = None,
@@ -35,14 +23,11 @@ def keypoint_explorer(net: KeypointNet | None = None, videos: torch.Tensor | Non
         status line. joint_names: J names (default StickFigures.joint_names).
     All heatmaps are computed once, when the explorer is built; the sliders only redraw.
     """
-    from mmkit.data import StickFigures  # imported here: only the default data needs it
+    from mmkit.data import StickFigures
+    from mmkit.demo_models import keypoint_clips, untrained_keypoint_net
 
     if videos is None:
-        figures = StickFigures(n=8, image_size=24, frames=8, seed=0, noise=0.05)
-        samples = [figures[i] for i in range(len(figures))]
-        videos = torch.stack([s["video"] for s in samples])
-        joints = torch.stack([s["joints"] for s in samples])
-        heights = torch.tensor([s["height"] for s in samples])
+        videos, joints, heights = keypoint_clips(8)
     check_tensor(videos, "videos", floating=True, ndim=5)
     if joints is None:
         raise ValueError("pass joints (N, T, J, 2) with videos: the explorer shows the truth too")
@@ -59,9 +44,8 @@ def keypoint_explorer(net: KeypointNet | None = None, videos: torch.Tensor | Non
     if len(names) != n_joints:
         raise ValueError(f"joint_names has {len(names)} names for {n_joints} joints")
     if net is None:
-        torch.manual_seed(0)
-        net = KeypointNet(num_joints=n_joints, in_channels=videos.shape[2])
-    maps, predicted = keypoint_maps(net, videos)
+        net = untrained_keypoint_net(n_joints, videos.shape[2])
+    maps, predicted = predict_keypoints(net, videos)
     # numpy from here on: matplotlib draws numpy arrays without conversion warnings
     videos, joints, maps, predicted = (x.numpy() for x in (videos, joints, maps, predicted))
 

@@ -14,14 +14,11 @@ def data_browser(seed: int = 0, n: int = 64, image_size: int = 32) -> Explorer:
     noise, waveform noise, dropped words), which is what the fusion lessons fight against.
     An audio player plays the scene's sound.
     """
-    from mmkit.data.shapes_world import ShapesWorld
+    from mmkit.demo_models import shapes_world_scene
     from mmkit.preprocess.audio import log_mel
 
     def scene(index: int, noise: float) -> dict:
-        # Building a ShapesWorld only draws the scene descriptions (milliseconds); the
-        # pixels and the sound of the one sample asked for are rendered on demand.
-        levels = {"image": noise, "video": noise, "audio": noise, "text": min(noise, 0.5)}
-        return ShapesWorld(n=n, image_size=image_size, seed=seed, noise=levels)[index]
+        return shapes_world_scene(index, noise, n=n, image_size=image_size, seed=seed)
 
     first = scene(0, 0.0)
     frames = first["video"].shape[0]

@@ -18,84 +18,6 @@ from mmkit import viz
 from mmkit.checks import check_int
 from mmkit.metrics.inputs import as_labels, as_scores
 from mmkit.widgets.explorer import SLIDER_STYLE, Explorer
-from mmkit.widgets.quick_train import one_thread, quick_train
-
-# A binary task no single small model gets right: the size of a shape in a noisy 8x8 image,
-# with a caption that says the size but loses 70 % of its words.
-_SIZE = {"task": "size", "modalities": ("image", "text"), "image_size": 8,
-         "noise": {"image": 0.5, "text": 0.7}}
-# Four colours in 16x16 images noisy enough that a quickly trained CNN makes mistakes to rate.
-_COLOUR = {"task": "colour", "modalities": ("image", "text"), "image_size": 16,
-           "noise": {"image": 0.3}}
-
-
-def _shapes_world_tensors(kw: dict, seed: int, sizes) -> tuple[dict, int]:
-    """ShapesWorld image + text as tensors, token ids from a vocabulary of the first split."""
-    from mmkit.data import ShapesWorld, to_tensors
-    from mmkit.preprocess.text import Vocabulary, encode_batch
-
-    raw = {name: to_tensors(ShapesWorld(n=n, seed=seed + offset, **kw),
-                            keys=("image", "text", "label"))
-           for name, n, offset in sizes}
-    vocab = Vocabulary.build(next(iter(raw.values()))["text"])
-    data = {name: {"image": r["image"], "text": encode_batch(vocab, r["text"])[0],
-                   "label": r["label"], "caption": r["text"]} for name, r in raw.items()}
-    return data, len(vocab)
-
-
-def default_roc_scores(seed: int = 0, steps: int = 150) -> tuple[np.ndarray, dict]:
-    """Two small models on ShapesWorld size (noisy 8x8 images, captions missing 70 % of their
-    words), trained for ``steps`` Adam steps each (about a second in all, seeded).
-
-    Returns (y_true, {name: scores}) on 300 test scenes: the label (1 = large) and each
-    model's probability of "large" — an image CNN alone, and the CNN with the caption
-    (concatenation fusion).
-    """
-    from mmkit import fusion
-    from mmkit.encoders.image import ImageCNN
-    from mmkit.encoders.text import BagOfEmbeddings
-    from mmkit.models import MultimodalClassifier, UnimodalClassifier
-
-    data, vocab_size = _shapes_world_tensors(_SIZE, seed, (("train", 600, 1), ("test", 300, 3)))
-    train = {k: v for k, v in data["train"].items() if k != "caption"}
-    test = {k: v for k, v in data["test"].items() if k != "caption"}
-    makers = {
-        "image": lambda: UnimodalClassifier(ImageCNN(3, (8,), out_dim=16, pooled_size=1),
-                                            "image", 2, hidden=16),
-        "image + text": lambda: MultimodalClassifier(
-            {"image": ImageCNN(3, (8,), out_dim=16, pooled_size=1),
-             "text": BagOfEmbeddings(vocab_size, 16)},
-            fusion.ConcatFusion({"image": 16, "text": 16}), 2, hidden=16),
-    }
-    scores = {}
-    for name, make in makers.items():
-        torch.manual_seed(seed)
-        model = quick_train(make(), train, steps=steps, seed=seed)
-        with torch.no_grad(), one_thread():
-            scores[name] = torch.softmax(model(test), dim=1)[:, 1].double().numpy()
-    return test["label"].numpy(), scores
-
-
-def threshold_metrics(y_true, scores, threshold: float) -> dict:
-    """What one threshold does: predict positive where score >= threshold (scikit-learn's
-    convention in roc_curve), count tp, fp, tn, fn, and derive the rates from the counts.
-
-    A rate whose denominator is 0 is 0 (scikit-learn's zero_division=0).
-    """
-    y = np.asarray(y_true) == 1
-    predicted = np.asarray(scores) >= threshold
-    tp, fp = int(np.sum(predicted & y)), int(np.sum(predicted & ~y))
-    fn, tn = int(np.sum(~predicted & y)), int(np.sum(~predicted & ~y))
-
-    def ratio(a, b):
-        return a / b if b else 0.0
-
-    precision, recall = ratio(tp, tp + fp), ratio(tp, tp + fn)
-    return {"tp": tp, "fp": fp, "tn": tn, "fn": fn,
-            "confusion": np.array([[tn, fp], [fn, tp]]),  # rows true 0/1, columns predicted
-            "precision": precision, "recall": recall, "tpr": recall, "fpr": ratio(fp, fp + tn),
-            "f1": ratio(2 * precision * recall, precision + recall),
-            "accuracy": (tp + tn) / len(y)}
 
 
 def _check_binary_scores(y_true, scores) -> tuple[np.ndarray, dict]:
@@ -121,7 +43,7 @@ def roc_explorer(y_true=None, scores=None, *, threshold: float = 0.5, labels=("0
 
     y_true: (N,) 0/1 labels; scores: {model name: (N,) scores, higher = more positive}
         (probabilities, or any scores). Both None: two small models on ShapesWorld size,
-        trained in about a second (``default_roc_scores``; seeded).
+        trained in about a second (``mmkit.demo_models.roc_scores``; seeded).
     threshold: the first position of the slider; "model" picks whose confusion matrix and
         bars are shown.
     labels: the names of class 0 and class 1, for the axes.
@@ -130,12 +52,13 @@ def roc_explorer(y_true=None, scores=None, *, threshold: float = 0.5, labels=("0
     with each model's operating point; the confusion matrix; precision, recall, F1 and
     accuracy at that threshold.
     """
-    from mmkit.metrics import roc_auc_score, roc_curve
+    from mmkit.demo_models import roc_scores
+    from mmkit.metrics import roc_auc_score, roc_curve, threshold_metrics
 
     if (y_true is None) != (scores is None):
         raise TypeError("give both y_true and scores, or neither (for the default models)")
     if y_true is None:
-        y_true, scores = default_roc_scores(seed)
+        y_true, scores = roc_scores(seed)
         labels = ("small", "large")
     y_true, scores = _check_binary_scores(y_true, scores)
     if not isinstance(labels, (tuple, list)) or len(labels) != 2:
@@ -208,33 +131,6 @@ def roc_explorer(y_true=None, scores=None, *, threshold: float = 0.5, labels=("0
     return explorer
 
 
-def default_feedback_data(seed: int = 0, steps: int = 150) -> tuple[dict, np.ndarray, list]:
-    """Predictions to rate: a small image CNN trained for ``steps`` Adam steps on ShapesWorld
-    colour (noisy 16x16 images; about a second, seeded), on 60 scenes it never saw: it gets
-    about four in five right.
-
-    Returns (data, probabilities, classes): data has "image" (N, 3, 16, 16), "caption"
-    (N strings, which name the true colour) and "label" (N,); probabilities (N, 4) the
-    model's softmax output.
-    """
-    from mmkit.encoders.image import ImageCNN
-    from mmkit.models import UnimodalClassifier
-
-    data, _ = _shapes_world_tensors(_COLOUR, seed, (("train", 300, 5), ("test", 60, 7)))
-    torch.manual_seed(seed)
-    model = UnimodalClassifier(ImageCNN(3, (8,), out_dim=16, pooled_size=1), "image", 4,
-                               hidden=16)
-    quick_train(model, {"image": data["train"]["image"], "label": data["train"]["label"]},
-                steps=steps, seed=seed)
-    test = data["test"]
-    with torch.no_grad(), one_thread():
-        probabilities = torch.softmax(model({"image": test["image"]}), dim=1).double().numpy()
-    from mmkit.data.shapes_world import COLOURS
-
-    return ({"image": test["image"], "caption": test["caption"], "label": test["label"]},
-            probabilities, list(COLOURS))
-
-
 def _check_feedback_inputs(data, probabilities, classes):
     if not isinstance(data, dict) or not {"image", "label"} <= data.keys():
         raise TypeError("data must be a dict with 'image' (N, C, H, W) and 'label' (N,) "
@@ -267,7 +163,7 @@ def feedback_explorer(path=None, data=None, probabilities=None, classes=None, *,
         keep to keep your ratings. A corrupt file is shown as an error, never overwritten.
     data, probabilities, classes: the samples ({"image", "label", optional "caption"}), the
         model's (N, C) class probabilities and the class names; None: a small CNN's
-        predictions on 60 ShapesWorld colour scenes (``default_feedback_data``).
+        predictions on 60 ShapesWorld colour scenes (``mmkit.demo_models.feedback_predictions``).
     start: the first sample shown.
 
     The sample slider picks a prediction; Agree / Disagree record a verdict on it and move
@@ -277,12 +173,13 @@ def feedback_explorer(path=None, data=None, probabilities=None, classes=None, *,
     import tempfile
     from pathlib import Path
 
+    from mmkit.demo_models import feedback_predictions
     from mmkit.user_feedback import FeedbackFileError, FeedbackStore
 
     if data is None:
         if probabilities is not None:
             raise TypeError("probabilities were given without data: give both, or neither")
-        data, probabilities, classes = default_feedback_data(seed)
+        data, probabilities, classes = feedback_predictions(seed)
     labels, probabilities, classes = _check_feedback_inputs(data, probabilities, classes)
     n = len(labels)
     start = check_int(start, "start")
@@ -340,7 +237,8 @@ def feedback_explorer(path=None, data=None, probabilities=None, classes=None, *,
         return (f"sample {sample}: {guess}, {said}. {summary}; automatic accuracy on the "
                 f"{k} rated samples: " + ("–" if np.isnan(accuracy) else f"{accuracy:.2f}"))
 
-    explorer = Explorer(controls, fig, plots, draw, extras=(buttons, where))
+    explorer = Explorer(controls, fig, plots, draw, extras=(buttons, where),
+                        expected_errors=(FeedbackFileError,))
 
     def record(verdict):
         if problem is not None:  # buttons are disabled, but code can still click them

@@ -8,10 +8,7 @@ import torch
 from mmkit import viz
 from mmkit.checks import check_choice, check_int
 from mmkit.widgets.explorer import SLIDER_STYLE, Explorer
-from mmkit.widgets.quick_train import one_thread, quick_train
 
-_XOR = {"task": "xor", "modalities": ("image", "text"), "image_size": 16,
-        "noise": {"image": 0.05}}
 LABELS = {"saliency": "saliency", "integrated_gradients": "integrated gradients",
           "grad_cam": "Grad-CAM", "feature_ablation": "feature ablation", "lime": "LIME",
           "kernel_shap": "KernelSHAP"}
@@ -19,64 +16,6 @@ MAX_SAMPLES = 16
 # LIME and KernelSHAP refit a surrogate per sample: few random subsets keep the build
 # short; 16 squares of 4x4 pixels and a handful of words need no more.
 OPTIONS = {"n_samples": 48, "n_steps": 24}
-
-
-def default_explain_data(seed: int = 0, n_train: int = 600, n_test: int = 8) -> tuple:
-    """ShapesWorld xor (image + caption) as tensors: (train, test, vocab). The label needs
-    both: the colour from the image, the caption's direction from the text. test also holds
-    "mask", the shapes' pixels."""
-    from mmkit.data import ShapesWorld, to_tensors
-    from mmkit.preprocess.text import Vocabulary, encode_batch
-
-    vocab = Vocabulary(["<pad>", "<unk>", *ShapesWorld.words])
-    data = {}
-    for name, n, offset in (("train", n_train, 1), ("test", n_test, 3)):
-        world = ShapesWorld(n=n, seed=seed + offset, **_XOR)
-        raw = to_tensors(world, keys=("image", "text", "label", "mask"))
-        data[name] = {"image": raw["image"], "text": encode_batch(vocab, raw["text"])[0],
-                      "label": raw["label"], "mask": raw["mask"]}
-    return data["train"], data["test"], vocab
-
-
-def default_explain_model(train: dict, vocab_size: int, seed: int = 0, steps: int = 250):
-    """A one-block image CNN and a bag of embeddings, concatenated, with a small MLP head,
-    trained for ``steps`` Adam steps on ``train`` (about a second). Seeded."""
-    from mmkit.encoders.image import ImageCNN
-    from mmkit.encoders.text import BagOfEmbeddings
-    from mmkit.fusion import ConcatFusion
-    from mmkit.models import MultimodalClassifier
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        encoders = {"image": ImageCNN(3, (8,), out_dim=16, pooled_size=1),
-                    "text": BagOfEmbeddings(vocab_size, 16)}
-        model = MultimodalClassifier(encoders, ConcatFusion({"image": 16, "text": 16}), 2,
-                                     hidden=16)
-    keys = ("image", "text", "label")
-    return quick_train(model, {k: train[k] for k in keys}, steps=steps, seed=seed)
-
-
-def precompute(model, data: dict, methods=None, **options) -> dict:
-    """Every method's explanations of every sample of ``data``, computed once:
-    {method: {"image": (N, H, W), "text": (N, L), "modality": (N, M)}}. Grad-CAM has no
-    token or modality scores: zeros stand in for them."""
-    from mmkit import explain
-
-    methods = explain.METHODS if methods is None else methods
-    batch = {m: data[m] for m in ("image", "text")}
-    options = {**OPTIONS, **options}
-    results = {}
-    with one_thread():
-        for method in methods:
-            image = explain.image_attribution(model, batch, method, **options)
-            if method == "grad_cam":
-                text = torch.zeros(batch["text"].shape)
-                modality = torch.zeros(len(image), 2)
-            else:
-                text = explain.token_attribution(model, batch, method, **options)
-                modality = explain.modality_attribution(model, batch, method, **options)
-            results[method] = {"image": image, "text": text, "modality": modality}
-    return results
 
 
 def _share(scores: torch.Tensor) -> np.ndarray:
@@ -93,24 +32,26 @@ def explanation_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
     model: a MultimodalClassifier with "image" and "text" encoders, given with the test
         ``data`` {"image" (N, 3, H, W), "text" ids (N, L), "label" (N,), optional "mask"
         (N, H, W) bool} (at most 16 samples) and the ``vocab`` of its captions. None trains
-        a small model on ShapesWorld xor for about a second (seeded): its label needs the
-        image's colour *and* the caption's direction.
+        a small model on ShapesWorld xor for about a second (seeded; ``mmkit.demo_models.
+        explain_model``): its label needs the image's colour *and* the caption's direction.
     sample, method: what to show first.
 
     Every method's explanations are computed once, when the explorer is built
-    (``precompute``), so moving a control only redraws. Left: the image, red where pixels
+    (``mmkit.explain.explain_all``), so moving a control only redraws. Left: the image, red where pixels
     raised the predicted class's score, blue where they lowered it, + at the peak. Middle:
     the caption's words, coloured the same way. Right: each modality's share of the total
     |attribution| (signed), from ``mmkit.explain.modality_attribution``.
     """
-    from mmkit.explain import METHODS, peak_positions, pointing_game
+    from mmkit.explain import METHODS, explain_all, peak_positions, pointing_game
     from mmkit.explain.checks import model_inputs
     from mmkit.preprocess.text import Vocabulary
     from mmkit.viz.attributions import AttributionOverlay, TokenStrip
 
     if model is None:
-        train, default_test, vocab = default_explain_data(seed)
-        model = default_explain_model(train, len(vocab), seed)
+        from mmkit.demo_models import explain_data, explain_model
+
+        train, default_test, vocab = explain_data(seed)
+        model = explain_model(train, len(vocab), seed)
         data = default_test if data is None else data
     if not isinstance(data, dict) or not all(k in data for k in ("image", "text", "label")):
         raise TypeError("data must be a dict with 'image', 'text' (token ids) and 'label'")
@@ -124,9 +65,9 @@ def explanation_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
         raise ValueError(f"sample must be in [0, {count - 1}], got {sample}")
     method = check_choice(method, "method", METHODS)
 
-    results = precompute(model, data)
+    results = explain_all(model, data, **OPTIONS)
     inputs, _, _ = model_inputs(model, {m: data[m] for m in ("image", "text")})
-    with torch.no_grad(), one_thread():
+    with torch.no_grad():
         probabilities = torch.softmax(model(inputs), dim=1).cpu()
     lengths = (data["text"] != vocab.pad_index).sum(1).tolist()
     tokens = [[vocab.index_to_token(int(i)) for i in row[:n]]

@@ -28,10 +28,19 @@ class Explorer(widgets.HBox):
     ``explorer.controls[name].value`` and look at ``explorer.plots`` or ``explorer.image``.
     """
 
+    #: A refresh that fails shows the error in the status line, where the learner looks.
+    #: The tests and the benchmark set this to True, so that such an error fails them too.
+    raise_errors = False
+
     def __init__(
-        self, controls: dict, figure, plots: dict, draw: Callable[..., str], extras=()
+        self, controls: dict, figure, plots: dict, draw: Callable[..., str], extras=(),
+        expected_errors: tuple = (),
     ):
+        """expected_errors: exception types that are a state to show, not a bug (e.g. a
+        corrupt feedback file the learner must fix): shown in red, never raised."""
         self.controls = controls
+        self.expected_errors = tuple(expected_errors)
+        self.error = None  # the exception of the last refresh, or None
         self.figure = figure
         self.plots = plots
         self._draw = draw
@@ -49,12 +58,17 @@ class Explorer(widgets.HBox):
 
     def refresh(self) -> None:
         """Recompute and redraw for the current control values."""
+        self.error = None
         try:
             message = html.escape(self._draw(**self.values()))
         except Exception as error:  # show it where the learner is looking, not in a log
+            self.error = error
             message = f"<span style='color:#b00'>Error: {html.escape(str(error))}</span>"
         self.status.value = message
         self.image.value = viz.figure_to_png(self.figure)
+        if self.error is not None and self.raise_errors \
+                and not isinstance(self.error, self.expected_errors):
+            raise self.error
 
     def _on_change(self, change) -> None:
         self.refresh()

@@ -6,25 +6,11 @@ from torch import nn
 
 from mmkit import viz
 from mmkit.checks import check_tensor
-from mmkit.encoders.image import ImageCNN, feature_maps
+from mmkit.encoders.image import feature_maps
 from mmkit.viz.feature_maps import ChannelGrid, MapPanel
 from mmkit.widgets.explorer import SLIDER_STYLE, Explorer
 
 MAX_IMAGES = 64
-
-
-def _default_images(n: int = 16) -> torch.Tensor:
-    from mmkit.data import ShapesWorld, to_tensors
-
-    world = ShapesWorld(n=n, seed=0, task="shape", modalities=("image",), noise={"image": 0.1})
-    return to_tensors(world, keys=("image",))["image"]
-
-
-def _default_model() -> nn.Module:
-    # A fresh RNG state: the same filters every time, and the learner's RNG is untouched.
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        return ImageCNN()
 
 
 def feature_map_explorer(model: nn.Module | None = None, images: torch.Tensor | None = None,
@@ -42,11 +28,13 @@ def feature_map_explorer(model: nn.Module | None = None, images: torch.Tensor | 
     All maps are computed once, when the explorer is built (``feature_maps``), so moving a
     control only redraws. Each channel in the grid is scaled to its own range.
     """
+    from mmkit.demo_models import feature_map_images, untrained_image_cnn
+
     if model is None:
-        model = _default_model()
+        model = untrained_image_cnn()
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    images = _default_images() if images is None else images
+    images = feature_map_images() if images is None else images
     check_tensor(images, "images", floating=True, ndim=4)
     if len(images) > MAX_IMAGES:
         raise ValueError(f"images holds {len(images)} images; pass at most {MAX_IMAGES}")

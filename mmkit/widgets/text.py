@@ -7,38 +7,6 @@ from mmkit import viz
 from mmkit.checks import check_int
 from mmkit.viz.attention import AttentionHeatmap
 from mmkit.widgets.explorer import SLIDER_STYLE, Explorer
-from mmkit.widgets.quick_train import quick_train
-
-_DEFAULT_DATA = {
-    "task": "direction", "noise": {"text": 0.1},
-    "caption_variation": {"synonyms": 0.5, "word_order": 0.5}, "modalities": ("text",),
-}
-
-
-def default_attention_model(seed: int = 0, steps: int = 60):
-    """A small Transformer classifier trained for ``steps`` Adam steps (well under a second) on
-    ShapesWorld captions to name the direction of motion; returns (model, vocab).
-
-    Seeded: the same seed gives the same weights. Short training is enough for the
-    attention to stop being uniform: the heads learn to look at the direction word.
-    """
-    from mmkit.data import ShapesWorld
-    from mmkit.encoders.text import TransformerTextEncoder
-    from mmkit.models import UnimodalClassifier
-    from mmkit.preprocess.text import Vocabulary, encode_batch
-
-    world = ShapesWorld(n=512, seed=seed, **_DEFAULT_DATA)
-    captions = [world[i]["text"] for i in range(len(world))]
-    vocab = Vocabulary.build(captions)
-    ids, _, _ = encode_batch(vocab, captions)
-    labels = world.labels
-    torch.manual_seed(seed)
-    encoder = TransformerTextEncoder(len(vocab), dim=16, heads=2, layers=2, max_len=16)
-    model = UnimodalClassifier(encoder, "text", world.num_classes)
-    quick_train(model, {"text": ids, "label": labels}, steps=steps, seed=seed)
-    model.eval()
-    model.classes = world.classes
-    return model, vocab
 
 
 def _find_encoder(model):
@@ -62,7 +30,7 @@ def attention_explorer(model=None, captions=None, vocab=None, seed: int = 0, *,
 
     model: a TransformerTextEncoder, or a model containing one, with the ``vocab`` it was
         trained with; None trains a small one for about a second
-        (``default_attention_model``; seeded, so always the same weights).
+        (``mmkit.demo_models.attention_model``; seeded, so always the same weights).
     captions: the texts to show; None takes 16 ShapesWorld captions the model never saw.
     sample, layer, head: what to show first (sample from 0; layer and head from 1).
 
@@ -70,7 +38,7 @@ def attention_explorer(model=None, captions=None, vocab=None, seed: int = 0, *,
     the captions (eval mode): a row of the heatmap is one query token's softmax over the
     caption's tokens, padding cut off.
     """
-    from mmkit.data import ShapesWorld
+    from mmkit.demo_models import attention_captions, attention_model
     from mmkit.preprocess.text import Vocabulary, encode_batch
 
     if captions is not None and (
@@ -78,7 +46,7 @@ def attention_explorer(model=None, captions=None, vocab=None, seed: int = 0, *,
     ):
         raise TypeError(f"captions must be a non-empty list of strings, got {captions!r}")
     if model is None:
-        model, vocab = default_attention_model(seed)
+        model, vocab = attention_model(seed)
     elif not isinstance(vocab, Vocabulary):
         raise TypeError(
             "vocab must be the Vocabulary the model was trained with when a model is given, "
@@ -86,8 +54,7 @@ def attention_explorer(model=None, captions=None, vocab=None, seed: int = 0, *,
         )
     encoder = _find_encoder(model)
     if captions is None:
-        world = ShapesWorld(n=16, seed=seed + 1000, **_DEFAULT_DATA)
-        captions = [world[i]["text"] for i in range(len(world))]
+        captions = attention_captions(16, seed)
     ids, lengths, _ = encode_batch(vocab, list(captions))
     ids = ids.to(next(encoder.parameters()).device)
 
