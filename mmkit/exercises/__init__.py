@@ -8,7 +8,7 @@ wrong answer, so a notebook full of exercises still runs top to bottom.
 from mmkit.exercises.audio_video import check_pck
 from mmkit.exercises.challenges import check_balanced_accuracy, check_class_weights
 from mmkit.exercises.data import check_normalize
-from mmkit.exercises.evaluation import check_cost_threshold, check_macro_f1
+from mmkit.exercises.evaluation import check_cost_threshold, check_ece, check_macro_f1
 from mmkit.exercises.explain import check_pointing_hit, check_saliency
 from mmkit.exercises.feedback import Feedback
 from mmkit.exercises.fusion import check_fusion_weights, check_late_fusion, check_low_rank_weight
@@ -34,6 +34,7 @@ __all__ = [
     "check_conv_output_size",
     "check_cost_threshold",
     "check_cross_entropy",
+    "check_ece",
     "check_fusion_weights",
     "check_late_fusion",
     "check_low_rank_weight",
