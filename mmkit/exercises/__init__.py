@@ -6,7 +6,11 @@ wrong answer, so a notebook full of exercises still runs top to bottom.
 """
 
 from mmkit.exercises.audio_video import check_pck
-from mmkit.exercises.challenges import check_balanced_accuracy, check_class_weights
+from mmkit.exercises.challenges import (
+    check_balanced_accuracy,
+    check_class_weights,
+    check_distillation_loss,
+)
 from mmkit.exercises.data import check_normalize
 from mmkit.exercises.evaluation import check_cost_threshold, check_ece, check_macro_f1
 from mmkit.exercises.explain import check_pointing_hit, check_saliency
@@ -34,6 +38,7 @@ __all__ = [
     "check_conv_output_size",
     "check_cost_threshold",
     "check_cross_entropy",
+    "check_distillation_loss",
     "check_ece",
     "check_fusion_weights",
     "check_late_fusion",
