@@ -8,6 +8,8 @@
     all_methods.py   explain_all: every method on every sample, once (for the explorer)
     ground_truth.py  the pointing game, modality ranking and the randomisation test on
                      ShapesWorld, whose truth is known
+    sanity.py        the maps a method must beat (random, brightness, edges) and Adebayo et
+                     al.'s cascading and independent randomisation; SSIM
     checks.py        the input checks they share
 
 Captum is imported inside the functions that use it, so ``import mmkit`` stays light.
@@ -36,6 +38,16 @@ from mmkit.explain.ground_truth import (
 )
 from mmkit.explain.maps import attention_maps, feature_maps
 from mmkit.explain.modality import MODALITY_METHODS, modality_attribution
+from mmkit.explain.sanity import (
+    brightness_map,
+    cascading_randomisation,
+    edge_map,
+    independent_randomisation,
+    parameter_layers,
+    random_maps,
+    randomise_layers,
+    ssim,
+)
 
 __all__ = [
     "BASELINES",
@@ -45,6 +57,14 @@ __all__ = [
     "PERTURBATION_METHODS",
     "CaptumForward",
     "attention_maps",
+    "brightness_map",
+    "cascading_randomisation",
+    "edge_map",
+    "independent_randomisation",
+    "parameter_layers",
+    "random_maps",
+    "randomise_layers",
+    "ssim",
     "explain_all",
     "feature_maps",
     "image_attribution",

@@ -89,22 +89,42 @@ def _average_ranks(x: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def _spearman_rows(ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
+    ra = ra - ra.mean(axis=1, keepdims=True)
+    rb = rb - rb.mean(axis=1, keepdims=True)
+    norm = np.sqrt((ra**2).sum(1) * (rb**2).sum(1))
+    safe = np.where(norm > 0, norm, 1.0)
+    return np.where(norm > 0, (ra * rb).sum(1) / safe, 0.0)
+
+
+def rank_correlation(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """(B,) Spearman rank correlation between each pair of maps a[i], b[i] (any shape per
     sample): the Pearson correlation of their ranks. 1: the same order; 0: unrelated. A
-    constant map has no order; its correlation is 0."""
+    constant map has no order; its correlation is 0.
+
+    mask: None (every element), or bool of the maps' shape: only the elements where it is
+    True count — e.g. an object's pixels, so that a background both maps leave at 0 cannot
+    make them look alike. A row with fewer than 2 such elements gives 0.
+    """
     check_tensor(a, "a", floating=True, min_ndim=2)
     check_tensor(b, "b", floating=True, min_ndim=2)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and "
                          f"{tuple(b.shape)}")
-    ra = _average_ranks(a.detach().cpu().flatten(1).double().numpy())
-    rb = _average_ranks(b.detach().cpu().flatten(1).double().numpy())
-    ra -= ra.mean(axis=1, keepdims=True)
-    rb -= rb.mean(axis=1, keepdims=True)
-    norm = np.sqrt((ra**2).sum(1) * (rb**2).sum(1))
-    safe = np.where(norm > 0, norm, 1.0)
-    return torch.from_numpy(np.where(norm > 0, (ra * rb).sum(1) / safe, 0.0)).float()
+    fa = a.detach().cpu().flatten(1).double().numpy()
+    fb = b.detach().cpu().flatten(1).double().numpy()
+    if mask is None:
+        return torch.from_numpy(_spearman_rows(_average_ranks(fa), _average_ranks(fb))).float()
+    check_tensor(mask, "mask", ndim=a.dim())
+    if mask.dtype != torch.bool or mask.shape != a.shape:
+        raise ValueError(f"mask must be a bool tensor of the maps' shape {tuple(a.shape)}, got "
+                         f"{mask.dtype} {tuple(mask.shape)}")
+    keep = mask.detach().cpu().flatten(1).numpy()
+    out = np.zeros(len(fa))
+    for i, row in enumerate(keep):
+        if row.sum() >= 2:
+            out[i] = _spearman_rows(_average_ranks(fa[i:i + 1, row]), _average_ranks(fb[i:i + 1, row]))[0]
+    return torch.from_numpy(out).float()
 
 
 def randomised_copy(model: nn.Module, seed: int = 1) -> nn.Module:
