@@ -13,7 +13,7 @@ from mmkit.exercises.challenges import (
 )
 from mmkit.exercises.data import check_normalize
 from mmkit.exercises.evaluation import check_cost_threshold, check_ece, check_macro_f1
-from mmkit.exercises.explain import check_pointing_hit, check_saliency
+from mmkit.exercises.explain import check_pointing_hit, check_saliency, check_smoothgrad
 from mmkit.exercises.feedback import Feedback
 from mmkit.exercises.fusion import check_fusion_weights, check_late_fusion, check_low_rank_weight
 from mmkit.exercises.images import check_conv_output_size, check_max_pool
@@ -55,5 +55,6 @@ __all__ = [
     "check_pointing_hit",
     "check_saliency",
     "check_shuffled_split",
+    "check_smoothgrad",
     "check_softmax",
 ]

@@ -171,15 +171,20 @@ def randomisation_test(model: nn.Module, batch: dict, method: str, seed: int = 1
 
 
 def shapes_world_truth(carrier: str = "image", n: int = 200, seed: int = 0,
-                       image_size: int = 32, image_noise: float = 0.0) -> dict:
+                       image_size: int = 32, image_noise: float = 0.0, image_task: str = "shape",
+                       **scenery) -> dict:
     """ShapesWorld scenes (image + caption) where exactly one modality carries the label.
 
-    carrier="image": the task is the shape, and each image is paired with *another*
-        scene's caption (a seeded shuffle), so the caption says nothing about the label.
+    carrier="image": the task is ``image_task`` (the shape by default, or the colour or
+        the size), and each image is paired with *another* scene's caption (a seeded
+        shuffle), so the caption says nothing about the label.
     carrier="text": the task is the direction of motion, which a still image cannot show;
         only the caption names it.
     image_noise: the std of Gaussian pixel noise; 0 leaves the background exactly black,
         the baseline of the attribution methods.
+    scenery: ShapesWorld's background= (background_level=) and distractors=
+        (distractor_colour=): a textured background and shapes the label is not about, so
+        that "anything bright" is no longer the object ("distractor_mask" is returned too).
     Returns tensors: "image" (n, 3, H, W), "text" ids (n, L) over ``ShapesWorld.words``,
     "label" (n,), "mask" (n, H, W) bool, the shape's pixels; and "captions" (list of str),
     "vocab" (a Vocabulary, the same for every call), "classes", "carrier".
@@ -189,17 +194,23 @@ def shapes_world_truth(carrier: str = "image", n: int = 200, seed: int = 0,
 
     if carrier not in CARRIERS:
         raise ValueError(f"carrier must be one of {CARRIERS}, got {carrier!r}")
-    task = "shape" if carrier == "image" else "direction"
+    if image_task not in ("shape", "colour", "size"):
+        raise ValueError(f"image_task must be 'shape', 'colour' or 'size', got {image_task!r}")
+    task = image_task if carrier == "image" else "direction"
     world = ShapesWorld(n=check_int(n, "n", minimum=1), seed=seed, task=task,
                         image_size=image_size, modalities=("image", "text"),
-                        noise={"image": image_noise})
-    data = to_tensors(world, keys=("image", "text", "label", "mask"))
+                        noise={"image": image_noise}, **scenery)
+    keys = ("image", "text", "label", "mask") + (("distractor_mask",) if
+                                                 scenery.get("distractors") else ())
+    data = to_tensors(world, keys=keys)
     captions = list(data["text"])
     if carrier == "image":
         order = np.random.default_rng([seed, 10]).permutation(n)
         captions = [captions[i] for i in order]
     vocab = Vocabulary(["<pad>", "<unk>", *ShapesWorld.words])
     ids, _, _ = encode_batch(vocab, captions)
-    return {"image": data["image"], "text": ids, "label": data["label"], "mask": data["mask"],
-            "captions": captions, "vocab": vocab, "classes": world.classes,
-            "carrier": carrier}
+    out = {"image": data["image"], "text": ids, "label": data["label"], "mask": data["mask"],
+           "captions": captions, "vocab": vocab, "classes": world.classes, "carrier": carrier}
+    if "distractor_mask" in data:
+        out["distractor_mask"] = data["distractor_mask"]
+    return out
