@@ -10,11 +10,15 @@ from sklearn.datasets import load_digits
 from torch.utils.data import DataLoader
 
 from mmkit.data.avdigits import (
+    TEST_ACCENTS,
     TEST_IMAGE_START,
     TEST_VOICES,
     AVDigits,
+    accent,
     default_root,
+    is_test_voice,
     load_spoken_digits,
+    spoken_digit_clips,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -188,3 +192,40 @@ def test_shipped_data_size_and_manifest(raw):
         assert clip["command"].startswith(f"espeak-ng -v {clip['voice']} -s ")
     for image in (DATA / "images").glob("*.jpg"):
         assert image.stat().st_size <= 100_000, image
+
+
+def test_held_out_accents_are_never_heard_in_training(raw):
+    train_set, test_set = AVDigits("train", held_out="accents"), AVDigits("test", held_out="accents")
+    train_accents = {accent(v) for v in train_set.voices}
+    assert {accent(v) for v in test_set.voices} == set(TEST_ACCENTS)
+    assert train_accents.isdisjoint(TEST_ACCENTS)
+    assert "cmn-latn-pinyin" in train_accents  # Mandarin's digits are other words: trained on
+    assert {accent(test_set[i]["voice"]) for i in range(len(test_set))} <= set(TEST_ACCENTS)
+    # Every voice of a held-out accent in the data file is in the test split.
+    names = [str(n) for n in raw["voice_names"]]
+    assert set(test_set.voices) == {n for n in names if accent(n) in TEST_ACCENTS}
+    assert "held_out='accents'" in repr(test_set) and "held_out" not in repr(AVDigits("test"))
+
+
+@pytest.mark.parametrize("held_out", ["voices", "accents"])
+def test_spoken_digit_clips_hold_every_clip_of_a_split_once(raw, held_out):
+    train_clips = spoken_digit_clips("train", held_out=held_out)
+    test_clips = spoken_digit_clips("test", held_out=held_out)
+    n_train, n_test = len(train_clips["label"]), len(test_clips["label"])
+    assert n_train + n_test == len(raw["label"]) == 600
+    assert train_clips["audio"].shape == (n_train, 6400)
+    assert set(train_clips["voice"]).isdisjoint(test_clips["voice"])
+    assert all(is_test_voice(v, held_out) for v in test_clips["voice"])
+    # Each clip once: no two rows of a split hold the same waveform.
+    for clips in (train_clips, test_clips):
+        assert len({row.numpy().tobytes() for row in clips["audio"]}) == len(clips["label"])
+        assert torch.bincount(clips["label"], minlength=10).tolist() == [len(clips["label"]) // 10] * 10
+    # The rows are the data file's clips, in its order, with its labels.
+    names = [str(n) for n in raw["voice_names"]]
+    rows = [c for c in range(len(raw["label"]))
+            if is_test_voice(names[raw["voice"][c]], held_out)]
+    first = raw["audio"][raw["offsets"][rows[0]]:raw["offsets"][rows[0] + 1]] / 32768.0
+    np.testing.assert_allclose(test_clips["audio"][0, :len(first)].numpy(), first, atol=1e-7)
+    assert test_clips["label"].tolist() == raw["label"][rows].tolist()
+    with pytest.raises(ValueError, match="held_out must be one of 'voices', 'accents', got 'speakers'"):
+        spoken_digit_clips("test", held_out="speakers")

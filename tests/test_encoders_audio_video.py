@@ -117,3 +117,22 @@ def test_video_bad_inputs():
         FlowMLP(6)(torch.rand(2, 3, 2, 2))
     with pytest.raises(ValueError, match="grid=20 is larger"):
         flow_features(torch.rand(1, 2, 1, 16, 16), grid=20)
+
+
+def test_flow_features_on_noisy_clips_match_the_true_motion():
+    """ShapesWorld's 16 x 16 clips with noise 0.1 move exactly 1 px per frame: with the
+    still background's noise left out (min_change=0.3) the feature is close to it; keeping
+    every pixel (min_change=0) lets the noise pull it towards 0."""
+    from mmkit.data import ShapesWorld, to_tensors
+
+    world = ShapesWorld(n=60, image_size=16, frames=4, seed=0, task="direction",
+                        modalities=("video",), noise={"video": 0.1})
+    videos = to_tensors(world, keys=("video",))["video"]
+    true = torch.tensor(world._step, dtype=torch.float32)[:, None]  # (N, 1, 2), 1 px per frame
+    assert torch.allclose(true.norm(dim=-1), torch.ones(60, 1))
+    along = {m: (flow_features(videos, min_change=m)[..., 0, 0] * true).sum(-1).mean().item()
+             for m in (0.0, 0.3)}
+    assert 0.85 <= along[0.3] <= 1.1  # measured 0.95
+    assert along[0.0] < along[0.3] - 0.05  # measured 0.82
+    with pytest.raises(ValueError, match="min_change must be < 1"):
+        flow_features(videos[:1], min_change=1.0)

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mmkit import exercises
 from mmkit.data import StickFigures
@@ -189,3 +190,17 @@ def test_keypoint_explorer_bad_inputs():
         keypoint_explorer(videos=torch.rand(2, 3, 1, 24, 24))
     with pytest.raises(ValueError, match=r"must be \(N, T, J, 2\)"):
         keypoint_explorer(videos=torch.rand(2, 3, 1, 24, 24), joints=torch.rand(2, 4, 11, 2))
+
+
+def test_heatmap_loss_is_cross_entropy_with_probability_targets_and_reduces():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 4, 6, 5, generator=g)
+    target = torch.rand(3, 4, 6, 5, generator=g)
+    probabilities = (target / target.sum(dim=(-2, -1), keepdim=True)).flatten(-2)
+    reference = F.cross_entropy(logits.flatten(-2).flatten(0, 1), probabilities.flatten(0, 1),
+                                reduction="none").view(3, 4)
+    torch.testing.assert_close(heatmap_loss(logits, target), reference.mean())
+    torch.testing.assert_close(heatmap_loss(logits, target, reduction="none"), reference.mean(dim=1))
+    torch.testing.assert_close(heatmap_loss(logits, target, reduction="sum"), reference.mean(dim=1).sum())
+    with pytest.raises(ValueError, match="reduction must be one of 'mean', 'sum', 'none'"):
+        heatmap_loss(logits, target, reduction="max")

@@ -200,3 +200,33 @@ def test_bad_inputs_raise_clear_errors():
         optical_flow(a, a, levels=6)
     with pytest.raises(ValueError, match="alpha must be a finite number > 0, got 0"):
         optical_flow(a, a, method="horn_schunck", alpha=0.0)
+
+
+@pytest.mark.parametrize(("radius", "warps"), [(1, 1), (2, 3), (3, 10)])
+def test_one_level_lucas_kanade_equals_scikit_image(radius, warps):
+    """On one pyramid level with eps=0 the flow is scikit-image's iterative Lucas-Kanade."""
+    import numpy as np
+    from skimage.registration import optical_flow_ilk
+
+    gen = torch.Generator().manual_seed(5)
+    cases = [random_clip(gen, frames=2, noise=noise)[0].double() for noise in (0.0, 0.01, 0.05)]
+    bar = torch.zeros(2, 32, 32, dtype=torch.float64)  # the aperture problem: a vertical bar
+    bar[0, :, 10:14], bar[1, :, 11:15] = 1.0, 1.0
+    cases.append(bar)
+    for video in cases:
+        ours = optical_flow(video[0], video[1], window=2 * radius + 1, levels=1, warps=warps,
+                            eps=0.0)
+        grey = [(luma(frame) if frame.dim() == 3 else frame).numpy() for frame in video]
+        reference = optical_flow_ilk(grey[0], grey[1], radius=radius, num_warp=warps,
+                                     dtype=np.float64)
+        assert ours.dtype == torch.float64
+        np.testing.assert_allclose(ours.numpy(), reference[::-1], rtol=0, atol=1e-8)
+    # The bar moved 1 px right. Its windows hold no vertical gradient, so the 2 x 2 system
+    # is singular (the aperture problem): with eps = 0 there is no answer (0, as in
+    # scikit-image); the ridge eps > 0 gives the motion across the bar and none along it.
+    on_edges = bar[0].bool() ^ bar[1].bool()
+    singular = optical_flow(bar[0], bar[1], window=5, levels=1, warps=3, eps=0.0)
+    assert singular.abs().max() == 0
+    ridge = optical_flow(bar[0], bar[1], window=5, levels=1, warps=3)
+    assert ridge[1].abs().max() < 1e-9
+    assert 0.5 < ridge[0][on_edges].mean() < 1.5

@@ -1,12 +1,14 @@
 """Datasets of dict samples: {"image", "text", "audio", "video", "label", ...}.
 
 Synthetic, with known ground truth: ShapesWorld (four modalities), StickFigures (pose).
-Real: AVDigits (handwritten + spoken digits). Loaders for data you bring: CocoCaptions,
-Flickr8kCaptions, SpokenDigitFolder, VideoFrames, read_video_file. For training: class
-weights, oversampling and minority augmentation (rebalance), modality dropout.
+Real: AVDigits (handwritten + spoken digits; spoken_digit_clips: each clip once). Text
+tasks where word order decides (order_tasks: word_order_captions, remember_first).
+Loaders for data you bring: CocoCaptions, Flickr8kCaptions, SpokenDigitFolder, VideoFrames,
+read_video_file. For training: class weights, oversampling and minority augmentation
+(rebalance), modality dropout.
 """
 
-from mmkit.data.avdigits import AVDigits
+from mmkit.data.avdigits import AVDigits, spoken_digit_clips
 from mmkit.data.collate import collate
 from mmkit.data.corrupt import corrupt
 from mmkit.data.loaders import (
@@ -17,6 +19,7 @@ from mmkit.data.loaders import (
     read_video_file,
 )
 from mmkit.data.modality_dropout import ModalityDropout, drop_modalities
+from mmkit.data.order_tasks import remember_first, word_order_captions
 from mmkit.data.rebalance import augment_minority, class_weights, oversample, oversample_indices
 from mmkit.data.shapes_world import ShapesWorld
 from mmkit.data.stick_figures import StickFigures
@@ -40,6 +43,9 @@ __all__ = [
     "oversample",
     "oversample_indices",
     "read_video_file",
+    "remember_first",
+    "spoken_digit_clips",
     "take_rows",
     "to_tensors",
+    "word_order_captions",
 ]

@@ -6,7 +6,9 @@ data/spoken_digits/, made once by data/make_spoken_digits.py with the espeak-ng 
 synthesiser over 30 voices (English accents and Mandarin), speeds and pitches.
 
 Both modalities are split so that the test set measures generalisation, not memory:
-- audio by *voice*: the six voices in TEST_VOICES are never heard in training;
+- audio by *voice*: the six voices in TEST_VOICES are never heard in training; or, with
+  held_out="accents", by *accent*: every voice of the accents in TEST_ACCENTS (Scottish
+  and Caribbean English) is held out, so no voice with those accents is heard in training;
 - images by *index*: the last 360 images (TEST_IMAGE_START onwards) are test images.
   The file is believed to be ordered by writer, so this block probably holds writers the
   training block lacks too, but scikit-learn ships no writer ids to prove it.
@@ -40,6 +42,10 @@ TEST_VOICES = (
     "en-us-nyc+f4",
     "cmn-latn-pinyin+m7",
 )
+# The held-out accents (held_out="accents"): all 3 Scottish and all 3 Caribbean English voices.
+# Mandarin stays in training: its digits are other words, which no English voice teaches.
+TEST_ACCENTS = ("en-gb-scotland", "en-029")
+HELD_OUT = ("voices", "accents")
 TEST_IMAGE_START = 1437  # images 0..1436 train, 1437..1796 test (an 80/20 split)
 CLIP_SECONDS = 0.8  # every clip is padded with silence to this length, so batches stack
 
@@ -49,6 +55,50 @@ def default_root() -> Path:
     from mmkit.files import data_dir
 
     return data_dir() / "spoken_digits"
+
+
+def accent(voice: str) -> str:
+    """The accent (espeak-ng language) of a voice id: "en-gb-scotland+m5" -> "en-gb-scotland"."""
+    return voice.split("+")[0]
+
+
+def is_test_voice(voice: str, held_out: str = "voices") -> bool:
+    """Whether a voice belongs to the test split: one of TEST_VOICES (held_out="voices"),
+    or any voice of an accent in TEST_ACCENTS (held_out="accents")."""
+    check_choice(held_out, "held_out", HELD_OUT)
+    return voice in TEST_VOICES if held_out == "voices" else accent(voice) in TEST_ACCENTS
+
+
+def _padded_clip(data: dict, c: int, n_audio: int) -> torch.Tensor:
+    """Clip c of the data file as float32 in [-1, 1], padded with silence (or cut) to n_audio."""
+    out = torch.zeros(n_audio)
+    clip = data["audio"][data["offsets"][c] : data["offsets"][c + 1]][:n_audio]
+    out[: len(clip)] = torch.from_numpy(clip / 32768.0)
+    return out
+
+
+def spoken_digit_clips(split: str = "train", held_out: str = "voices", root=None) -> dict:
+    """Every clip of a split exactly once, for audio-only tasks (no images, no repeats).
+
+    AVDigits pairs each *image* with a clip, so its 360 test samples reuse the 120 test
+    clips about three times each; a test of an audio model should count each clip once.
+    Returns {"audio": float32 (n, n_audio) at 8 kHz, 0.8 s, padded with silence,
+    "label": int64 (n,), "voice": list of n voice ids, "accent": list of n accents}.
+    held_out: "voices" (TEST_VOICES) or "accents" (every voice of TEST_ACCENTS).
+    """
+    check_choice(split, "split", ("train", "test"))
+    check_choice(held_out, "held_out", HELD_OUT)
+    data = load_spoken_digits(root)
+    names = [str(name) for name in data["voice_names"]]
+    n_audio = int(round(CLIP_SECONDS * int(data["sample_rate"])))
+    voices = [names[v] for v in data["voice"]]
+    rows = [c for c, voice in enumerate(voices) if is_test_voice(voice, held_out) == (split == "test")]
+    return {
+        "audio": torch.stack([_padded_clip(data, c, n_audio) for c in rows]),
+        "label": torch.from_numpy(data["label"][rows].astype(np.int64)),
+        "voice": [voices[c] for c in rows],
+        "accent": [accent(voices[c]) for c in rows],
+    }
 
 
 def load_spoken_digits(root=None) -> dict[str, np.ndarray]:
@@ -81,6 +131,9 @@ class AVDigits(Dataset):
 
     Args:
         split: "train" or "test" (disjoint voices and disjoint images).
+        held_out: which voices the test split holds: "voices" (the six TEST_VOICES,
+            accents also heard in training) or "accents" (every Scottish and Caribbean
+            English voice, TEST_ACCENTS: accents never heard in training).
         seed: chooses which clip goes with which image, the n_per_class subset and the
             noise. Same seed, same dataset.
         n_per_class: keep only this many images of each digit (None: all of the split's).
@@ -113,8 +166,10 @@ class AVDigits(Dataset):
         audio_noise: float = 0.0,
         root=None,
         image_size: int = 8,
+        held_out: str = "voices",
     ):
         self.split = check_choice(split, "split", ("train", "test"))
+        self.held_out = check_choice(held_out, "held_out", HELD_OUT)
         self.seed = check_int(seed, "seed")
         if n_per_class is not None:
             check_int(n_per_class, "n_per_class", minimum=1)
@@ -132,16 +187,13 @@ class AVDigits(Dataset):
                 f"the spoken digits file lacks the test voices {unknown}; rebuild it with "
                 f"`python {MAKE_SCRIPT}`"
             )
-        is_test_voice = np.array([name in TEST_VOICES for name in names])
-        in_split = is_test_voice if split == "test" else ~is_test_voice
+        test_voice = np.array([is_test_voice(name, held_out) for name in names])
+        in_split = test_voice if split == "test" else ~test_voice
         self.voices = [name for name, keep in zip(names, in_split, strict=True) if keep]
 
         # Audio: this split's clips, padded with silence (or cut) to n_audio samples.
         clip_ids = np.flatnonzero(in_split[data["voice"]])
-        self._clips = torch.zeros(len(clip_ids), self.n_audio)
-        for row, c in enumerate(clip_ids):
-            clip = data["audio"][data["offsets"][c] : data["offsets"][c + 1]][: self.n_audio]
-            self._clips[row, : len(clip)] = torch.from_numpy(clip / 32768.0)
+        self._clips = torch.stack([_padded_clip(data, c, self.n_audio) for c in clip_ids])
         clip_labels = data["label"][clip_ids].astype(np.int64)
         self._clip_voices = [names[v] for v in data["voice"][clip_ids]]
 
@@ -209,6 +261,8 @@ class AVDigits(Dataset):
     def __repr__(self) -> str:
         s = self.image_size
         return (
-            f"AVDigits(split={self.split!r}, {len(self)} samples, {len(self.voices)} voices, "
+            f"AVDigits(split={self.split!r}, "
+            + ("" if self.held_out == "voices" else f"held_out={self.held_out!r}, ")
+            + f"{len(self)} samples, {len(self.voices)} voices, "
             f"image 1×{s}×{s}, audio {self.n_audio} samples at {self.sample_rate} Hz)"
         )

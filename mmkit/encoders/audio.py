@@ -18,7 +18,8 @@ test set is scaled with the training statistics, never its own.
 import torch
 from torch import nn
 
-from mmkit.checks import check_choice, check_int, check_tensor
+from mmkit.checks import check_choice, check_int
+from mmkit.encoders.inputs import check_float_input
 from mmkit.preprocess.audio import fit_normalizer, normalize
 
 
@@ -39,8 +40,8 @@ class _Normalized(nn.Module):
         self.std.copy_(std)
         return self
 
-    def _check(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
-        check_tensor(x, name, floating=True, ndim=3)
+    def _check(self, x: torch.Tensor, name: str = "features") -> torch.Tensor:
+        check_float_input(x, name, ndim=3)
         if x.shape[1] != self.n_features:
             raise ValueError(
                 f"{name} must be (batch, {self.n_features}, frames) features, got shape "

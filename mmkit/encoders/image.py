@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from mmkit.checks import check_int, check_tensor
+from mmkit.encoders.inputs import check_float_input
 
 
 class ImageCNN(nn.Module):
@@ -63,6 +64,8 @@ class ImageCNN(nn.Module):
 
 
 def _check_image_batch(x: torch.Tensor, in_channels: int, min_size: int) -> None:
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        check_float_input(x, "x", pixels=True)  # raises, naming the fix
     if x.dim() != 4 or x.shape[1] != in_channels:
         check_tensor(x, "x", ndim=4, finite=False)
         raise ValueError(

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmkit.checks import check_choice, check_int, check_positive, check_same_shape, check_tensor
+from mmkit.encoders.inputs import check_float_input
 
 KEYPOINT_RCNN_FILE = "keypointrcnn_resnet50_fpn_coco-fc266e95.pth"  # torchvision's COCO_V1
 
@@ -32,7 +33,7 @@ def keypoint_rcnn_weights_path() -> Path:
 
 
 def _check_joints(joints: torch.Tensor, name: str) -> torch.Tensor:
-    check_tensor(joints, name, floating=True, min_ndim=2)
+    check_float_input(joints, name, min_ndim=2)
     if joints.shape[-1] != 2:
         raise ValueError(f"{name} must be (..., J, 2) with (x, y) last, got {tuple(joints.shape)}")
     return joints
@@ -137,7 +138,7 @@ class KeypointNet(nn.Module):
         self.out = nn.Conv2d(width, num_joints, 1)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        check_tensor(frames, "frames", floating=True, ndim=4)
+        check_float_input(frames, "frames", pixels=True, ndim=4)
         if frames.shape[1] != self.in_channels:
             raise ValueError(
                 f"frames must be (B, {self.in_channels}, H, W), got shape {tuple(frames.shape)}"
@@ -164,17 +165,26 @@ def spatial_softmax(logits: torch.Tensor) -> torch.Tensor:
     return logits.flatten(-2).softmax(dim=-1).unflatten(-1, logits.shape[-2:])
 
 
-def heatmap_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def heatmap_loss(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     """Cross-entropy between each predicted map (softmax over pixels) and its target map.
 
     target (B, J, H, W), e.g. ``gaussian_heatmaps``, is normalised to sum to 1 per map: the
     network learns a probability distribution over *where* each joint is, which trains
     faster than a per-pixel regression (MSE) where most pixels are background.
+    Equal to ``F.cross_entropy(logits.flatten(-2), target.flatten(-2))`` with the target
+    maps normalised (PyTorch's probability targets). reduction: "mean" (over samples and
+    joints), "sum" (over samples of each sample's mean over joints, as ``evaluate`` sums
+    a batch) or "none" (one value per sample, (B,)).
     """
     check_same_shape(logits, target, "logits", "target")
+    check_choice(reduction, "reduction", ("mean", "sum", "none"))
     target = target.flatten(-2)
     target = target / target.sum(dim=-1, keepdim=True).clamp(min=1e-12)
-    return -(target * F.log_softmax(logits.flatten(-2), dim=-1)).sum(dim=-1).mean()
+    per_map = -(target * F.log_softmax(logits.flatten(-2), dim=-1)).sum(dim=-1)  # (B, J)
+    per_sample = per_map.flatten(1).mean(dim=1) if per_map.dim() > 1 else per_map
+    if reduction == "none":
+        return per_sample
+    return per_sample.sum() if reduction == "sum" else per_sample.mean()
 
 
 def normalize_pose(joints: torch.Tensor, hips: int = 2, neck: int = 1, head: int = 0):
@@ -216,7 +226,7 @@ class ActionClassifier(nn.Module):
         self.head = nn.Sequential(nn.Linear(hidden, out_dim), nn.ReLU())
 
     def forward(self, joints: torch.Tensor) -> torch.Tensor:
-        check_tensor(joints, "joints", floating=True, ndim=4)
+        check_float_input(joints, "joints", ndim=4)
         if joints.shape[2:] != (self.num_joints, 2):
             raise ValueError(
                 f"joints must be (B, T, {self.num_joints}, 2), got shape {tuple(joints.shape)}"

@@ -18,12 +18,13 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from mmkit import scratch
-from mmkit.checks import check_int, check_tensor
+from mmkit.checks import check_int
+from mmkit.encoders.inputs import check_token_ids
 from mmkit.scratch.attention import _multi_head_attention
 
 
 def _check_ids(ids, vocab_size: int, name: str = "ids") -> torch.Tensor:
-    check_tensor(ids, name, floating=False, ndim=2)
+    check_token_ids(ids, name, ndim=2)
     if ids.min() < 0 or ids.max() >= vocab_size:
         raise ValueError(
             f"{name} must hold token ids in [0, {vocab_size}) (the vocabulary size), got "

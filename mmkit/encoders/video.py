@@ -15,12 +15,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmkit.checks import check_int, check_tensor
+from mmkit.checks import check_int, check_positive
+from mmkit.encoders.inputs import check_float_input
 from mmkit.scratch.flow import optical_flow_batch, to_grey
 
 
 def _check_videos(videos: torch.Tensor, name: str = "videos") -> torch.Tensor:
-    check_tensor(videos, name, floating=True, ndim=5)
+    check_float_input(videos, name, pixels=True, ndim=5)
     if videos.shape[1] < 2:
         raise ValueError(f"{name} needs at least 2 frames (dimension 1), got {videos.shape[1]}")
     if videos.shape[2] not in (1, 3):
@@ -30,27 +31,35 @@ def _check_videos(videos: torch.Tensor, name: str = "videos") -> torch.Tensor:
     return videos
 
 
-def flow_features(videos: torch.Tensor, grid: int = 1, **flow_kwargs) -> torch.Tensor:
+def flow_features(videos: torch.Tensor, grid: int = 1, min_change: float = 0.3,
+                  **flow_kwargs) -> torch.Tensor:
     """Motion features (B, T - 1, 2, grid, grid): mean flow (dx, dy) per frame pair and cell.
 
     The flow of every consecutive pair (Lucas-Kanade by default; ``flow_kwargs`` go to
     ``mmkit.scratch.optical_flow_batch``) is averaged over each of grid x grid cells,
-    weighted by how much each pixel changed (|frame difference|): the still background
-    carries no motion and, in a noisy clip, only noise — weighting keeps it from pulling the
-    mean towards zero. grid=1 gives one (dx, dy) per frame pair.
+    weighted by how much each pixel changed (|frame difference|), counting only pixels whose
+    change is at least ``min_change`` times the largest change in that frame pair. Why: the
+    still background carries no motion, only noise; in a noisy clip its many small
+    differences would otherwise hold most of the weight and pull the mean towards zero
+    (min_change=0 keeps every pixel). grid=1 gives one (dx, dy) per frame pair.
     """
     _check_videos(videos)
     grid = check_int(grid, "grid", minimum=1)
+    min_change = check_positive(min_change, "min_change", allow_zero=True)
+    if min_change >= 1:
+        raise ValueError(f"min_change must be < 1 (a fraction of the largest change), got {min_change}")
     b, t, c, h, w = videos.shape
     if grid > min(h, w):
         raise ValueError(f"grid={grid} is larger than the frames ({h} x {w})")
     frames = videos.flatten(0, 1)
     grey = torch.stack([to_grey(frame) for frame in frames]).reshape(b, t, h, w)
     flow = optical_flow_batch(grey[:, :-1].flatten(0, 1), grey[:, 1:].flatten(0, 1), **flow_kwargs)
-    weight = (grey[:, 1:] - grey[:, :-1]).abs().flatten(0, 1).unsqueeze(1)  # (B(T-1), 1, H, W)
-    pooled = F.adaptive_avg_pool2d(flow * weight, grid) / (
-        F.adaptive_avg_pool2d(weight, grid) + 1e-6
-    )
+    change = (grey[:, 1:] - grey[:, :-1]).abs().flatten(0, 1).unsqueeze(1)  # (B(T-1), 1, H, W)
+    peak = change.amax(dim=(-2, -1), keepdim=True)
+    weight = torch.where(change >= min_change * peak, change, torch.zeros_like(change))
+    total = F.adaptive_avg_pool2d(weight, grid)  # a cell where nothing changed has no motion: 0
+    pooled = torch.where(total > 0, F.adaptive_avg_pool2d(flow * weight, grid) / total.clamp(min=1e-12),
+                         torch.zeros_like(total))
     return pooled.reshape(b, t - 1, 2, grid, grid)
 
 
@@ -70,7 +79,7 @@ class FlowMLP(nn.Module):
         )
 
     def forward(self, flow: torch.Tensor) -> torch.Tensor:
-        check_tensor(flow, "flow", floating=True, min_ndim=2)
+        check_float_input(flow, "flow", min_ndim=2)
         x = flow.flatten(1)
         if x.shape[1] != self.in_features:
             raise ValueError(

@@ -1,4 +1,4 @@
-"""Lesson 05 self-checks: PCK, the pose-estimation metric."""
+"""Lesson 05 self-checks: PCK, a local soft-argmax, and MFCC deltas."""
 
 from collections.abc import Callable
 
@@ -63,3 +63,81 @@ def check_pck(fn: Callable) -> Feedback:
         return f"correct: PCK@0.1 = {expected:.2f} on the test figures"
 
     return run("pck", checks)
+
+
+def _local_soft_argmax(maps: torch.Tensor, radius: int) -> torch.Tensor:
+    h, w = maps.shape[-2:]
+    peak = maps.flatten(-2).argmax(dim=-1)
+    py, px = peak // w, peak % w
+    ys = torch.arange(h, device=maps.device)[:, None]
+    xs = torch.arange(w, device=maps.device)[None, :]
+    near = ((ys - py[..., None, None]).abs() <= radius) & ((xs - px[..., None, None]).abs() <= radius)
+    weight = maps * near
+    weight = weight / weight.sum(dim=(-2, -1), keepdim=True)
+    x = (weight.sum(dim=-2) * xs[0].to(maps.dtype)).sum(dim=-1)
+    y = (weight.sum(dim=-1) * ys[:, 0].to(maps.dtype)).sum(dim=-1)
+    return torch.stack([x, y], dim=-1)
+
+
+def check_local_soft_argmax(fn: Callable) -> Feedback:
+    """Exercise: ``local_soft_argmax(maps, radius)``: maps (..., H, W) of probabilities ->
+    (..., 2) positions (x, y): the mean position under the map, over the
+    (2 radius + 1)² square around the map's highest pixel only."""
+
+    def checks() -> str:
+        g = torch.Generator().manual_seed(0)
+        ys, xs = torch.meshgrid(torch.arange(12.0), torch.arange(12.0), indexing="ij")
+        bump = torch.exp(-((xs - 7.3) ** 2 + (ys - 4.6) ** 2) / 2)
+        stray = torch.zeros(12, 12)
+        stray[0, 0] = 0.3  # probability far from the joint: what a global soft-argmax averages in
+        maps = torch.stack([bump + stray, torch.rand(12, 12, generator=g) ** 8])[None]
+        maps = maps / maps.sum(dim=(-2, -1), keepdim=True)  # (1, 2, 12, 12)
+        out = call(fn, maps, 2)
+        want = _local_soft_argmax(maps, 2)
+        if out.shape != want.shape:
+            raise Wrong(f"returns shape {tuple(out.shape)}, expected {tuple(want.shape)}: one "
+                        "(x, y) per map")
+        if torch.allclose(out, want.flip(-1), atol=1e-4):
+            raise Wrong("returns (y, x): give (x, y), x the column, as the joints are stored")
+        whole = _local_soft_argmax(maps, 12)
+        if torch.allclose(out, whole, atol=1e-4):
+            raise Wrong("averages over the whole map (a global soft-argmax): keep only the "
+                        "window of (2 radius + 1)² pixels around the highest one")
+        if not torch.allclose(out, want, atol=1e-4):
+            raise Wrong(f"gives {[[round(v, 2) for v in p] for p in out[0].tolist()]}, expected "
+                        f"{[[round(v, 2) for v in p] for p in want[0].tolist()]}: inside the "
+                        "window, divide by the window's own sum before averaging x and y")
+        return ("correct: the stray probability in the corner no longer pulls the joint "
+                f"(x = {out[0, 0, 0]:.2f}, y = {out[0, 0, 1]:.2f}; the bump is at 7.30, 4.60)")
+
+    return run("local soft-argmax", checks)
+
+
+def check_deltas(fn: Callable) -> Feedback:
+    """Exercise: ``deltas(features)``: the frame-to-frame slope of each coefficient,
+    (x[t + 1] - x[t - 1]) / 2 with the edge frames repeated; checked against
+    ``librosa.feature.delta(features, width=3, mode="nearest")``."""
+
+    def checks() -> str:
+        import librosa
+
+        g = torch.Generator().manual_seed(0)
+        features = torch.randn(13, 20, generator=g, dtype=torch.float64)
+        out = call(fn, features)
+        want = torch.from_numpy(librosa.feature.delta(features.numpy(), width=3, mode="nearest"))
+        if out.shape != want.shape:
+            raise Wrong(f"returns shape {tuple(out.shape)}, expected {tuple(want.shape)}: one "
+                        "slope per coefficient and frame (pad the ends, do not drop them)")
+        forward = torch.cat([features[:, 1:] - features[:, :-1], torch.zeros(13, 1, dtype=torch.float64)], 1)
+        if torch.allclose(out[:, 1:-1], forward[:, 1:-1]):
+            raise Wrong("takes x[t + 1] - x[t]: the centred slope is (x[t + 1] - x[t - 1]) / 2")
+        if torch.allclose(out[:, 1:-1], 2 * want[:, 1:-1]):
+            raise Wrong("forgets the / 2: the two frames are 2 steps apart")
+        if torch.allclose(out[:, 1:-1], want[:, 1:-1]) and not torch.allclose(out, want):
+            raise Wrong("is right inside but not at the first and last frames: repeat the edge "
+                        "frame (x[-1] = x[0]), so the first slope is (x[1] - x[0]) / 2")
+        if not torch.allclose(out, want, atol=1e-10):
+            raise Wrong("differs from librosa.feature.delta(width=3, mode='nearest')")
+        return "correct: equal to librosa.feature.delta(width=3, mode='nearest')"
+
+    return run("deltas", checks)

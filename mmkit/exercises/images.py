@@ -1,4 +1,5 @@
-"""Lesson 03 self-checks: the output size of a convolution, and max pooling with unfold."""
+"""Lesson 03 self-checks: the output size of a convolution, max pooling with unfold, the
+parameters of a CNN, and the receptive field of a stack of layers."""
 
 from collections.abc import Callable
 
@@ -32,7 +33,7 @@ def _call_int(fn: Callable, *args) -> int:
     if isinstance(out, torch.Tensor) and out.numel() == 1:
         out = out.item()
     if isinstance(out, float) and out.is_integer():
-        raise Wrong(f"returned the float {out}: a number of positions is an int (use //)")
+        raise Wrong(f"returned the float {out}: a count is a whole number (use //)")
     if isinstance(out, bool) or not isinstance(out, int):
         raise Wrong(f"must return an int, got {type(out).__name__} {out!r}")
     return out
@@ -102,3 +103,95 @@ def check_max_pool(fn: Callable) -> Feedback:
         return "correct, equal to F.max_pool2d for k = 2 and k = 3"
 
     return run("max pooling", checks)
+
+
+def _article_cnn(image_size: int, pool: bool) -> torch.nn.Module:
+    """The article's Keras CNN in PyTorch, built layer by layer: the reference count."""
+    from torch import nn
+
+    pools = [nn.MaxPool2d(2)] if pool else []
+    body = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), *pools, nn.Conv2d(32, 64, 3), nn.ReLU(),
+                         *pools, nn.Flatten())
+    with torch.no_grad():
+        flat = body(torch.zeros(1, 1, image_size, image_size)).shape[1]
+    return nn.Sequential(body, nn.Linear(flat, 10))
+
+
+def check_cnn_params(fn: Callable) -> Feedback:
+    """Exercise: ``cnn_params(image_size, pool)``, the parameter count of the article's CNN;
+    checked against ``sum(p.numel())`` of the network built in PyTorch."""
+
+    def checks() -> str:
+        for image_size, pool in [(28, True), (28, False), (32, True), (64, False)]:
+            got = _call_int(fn, image_size, pool)
+            model = _article_cnn(image_size, pool)
+            want = sum(p.numel() for p in model.parameters())
+            if got == want:
+                continue
+            where = f"for {image_size}x{image_size} images, pool={pool}"
+            weights_only = sum(p.numel() for name, p in model.named_parameters() if "weight" in name)
+            if got == weights_only:
+                raise Wrong(f"gives {got:,} {where}, expected {want:,}: add the biases, one per "
+                            "filter and one per dense unit")
+            conv = 32 * 10 + 64 * (32 * 9 + 1)
+            if got == conv:
+                raise Wrong(f"gives {got:,} {where}: that is the convolutions only; the dense "
+                            "layer has 10 × (flattened size + 1) more")
+            other = _article_cnn(image_size, not pool)
+            if got == sum(p.numel() for p in other.parameters()):
+                raise Wrong(f"gives {got:,} {where}, the count with pool={not pool}: each pool "
+                            "halves the side (floor) before the next layer")
+            raise Wrong(f"gives {got:,} {where}, expected {want:,}: the convolutions have "
+                        "C_out·(C_in·3·3 + 1) each; after them the side is image_size - 2, "
+                        "halved by a pool, - 2, halved; the dense layer 10·(64·side² + 1)")
+        return "correct: pooling leaves the convolutions alone and shrinks only the dense layer"
+
+    return run("CNN parameters", checks)
+
+
+def _measured_receptive_field(layers) -> int:
+    """The receptive field found with a gradient: which input pixels move one output unit.
+
+    A stack of convolutions with all-one kernels (nothing cancels) and the given kernel
+    sizes and strides; the gradient of the centre output with respect to the input is
+    non-zero exactly on the pixels that unit sees.
+    """
+    size = 1 + sum((k - 1) for k, _ in layers) * 2
+    for _, s in layers:
+        size *= s
+    size = max(size, 16) + 1
+    x = torch.zeros(1, 1, size, size, dtype=torch.float64, requires_grad=True)
+    y = x
+    for k, s in layers:
+        y = F.conv2d(y, torch.ones(1, 1, k, k, dtype=torch.float64), stride=s)
+    h, w = y.shape[-2:]
+    (grad,) = torch.autograd.grad(y[0, 0, h // 2, w // 2], x)
+    rows = grad[0, 0].abs().sum(dim=1).nonzero()
+    return int(rows.max() - rows.min() + 1)
+
+
+def check_receptive_field(fn: Callable) -> Feedback:
+    """Exercise: ``receptive_field(layers)`` for (kernel_size, stride) pairs, first layer
+    first; checked against the pixels a gradient reaches."""
+
+    cases = [[(3, 1)], [(3, 1), (3, 1)], [(3, 1), (2, 2), (3, 1), (2, 2)],
+             [(5, 2), (3, 1)], [(3, 2), (3, 2), (3, 2)], [(7, 2), (3, 2), (3, 1)]]
+
+    def checks() -> str:
+        got = [_call_int(fn, list(case)) for case in cases]
+        want = [_measured_receptive_field(case) for case in cases]
+        if got == want:
+            return ("correct: 1 + Σ (k - 1) × (product of the earlier strides), as the gradient "
+                    "shows")
+        slips = [
+            (lambda c: 1 + sum(k - 1 for k, _ in c),
+             "ignores the strides: after a stride-2 layer, one step is 2 input pixels"),
+            (lambda c: sum(k for k, _ in c), "adds the kernel sizes: each layer adds k - 1, and "
+             "the field starts at 1"),
+        ]
+        why = next((why for slip, why in slips if got == [slip(c) for c in cases]),
+                   "field = 1, jump = 1; for each layer: field += (k - 1) * jump, jump *= s")
+        i = next(i for i, (a, b) in enumerate(zip(got, want, strict=True)) if a != b)
+        raise Wrong(f"gives {got[i]} for {cases[i]}, expected {want[i]}: {why}")
+
+    return run("receptive field", checks)

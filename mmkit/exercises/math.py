@@ -123,3 +123,75 @@ def check_learning_rate(lr: float, steps: int = 20, tolerance: float = 0.01) -> 
         return f"α = {lr:g} reaches the minimum within {distance:.4f} in {steps} steps"
 
     return run("learning rate", checks)
+
+
+def check_bce_with_logits(fn: Callable) -> Feedback:
+    """Exercise: write ``bce_with_logits(z, y)``: the mean binary cross-entropy of raw
+    scores z against targets y in [0, 1], finite for any z. Checked against
+    ``F.binary_cross_entropy_with_logits``."""
+
+    def checks() -> str:
+        z = torch.tensor([2.0, -1.0, 0.0, 3.5, -0.5])
+        y = torch.tensor([1.0, 0.0, 1.0, 0.0, 0.3])
+        out = call(fn, z, y)
+        if out.dim() != 0:
+            raise Wrong(f"must return one number (the mean), got shape {tuple(out.shape)}")
+        expected = F.binary_cross_entropy_with_logits(z, y)
+        if torch.isclose(out, -expected, atol=1e-5):
+            raise Wrong("has the wrong sign: the loss is MINUS the log-likelihood")
+        if torch.isclose(out, expected * len(z), atol=1e-5):
+            raise Wrong("returns the sum: divide by the number of samples for the mean")
+        swapped = F.binary_cross_entropy_with_logits(-z, y)
+        if torch.isclose(out, swapped, atol=1e-5):
+            raise Wrong("swaps the two terms: y pairs with log sigmoid(z), 1 - y with "
+                        "log sigmoid(-z) = log(1 - sigmoid(z))")
+        if not torch.isclose(out, expected, atol=1e-5):
+            raise Wrong(f"gives {out.item():.4f}, expected {expected.item():.4f}: "
+                        "-[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))], averaged")
+        big = torch.tensor([80.0, -80.0, 200.0, -200.0])
+        targets = torch.tensor([0.0, 1.0, 1.0, 0.0])
+        out = call(fn, big, targets)
+        expected = F.binary_cross_entropy_with_logits(big, targets)
+        if not torch.isfinite(out):
+            raise Wrong(
+                "is not finite for large |z| (sigmoid(80) rounds to 1 and log(1 - 1) = -inf): "
+                "write log sigmoid(z) = -softplus(-z) = -(max(-z, 0) + log(1 + exp(-|z|)))"
+            )
+        if not torch.isclose(out, expected, rtol=1e-4):
+            raise Wrong(f"gives {out.item():.4g} for large |z|, expected {expected.item():.4g} "
+                        "(a wrong answer of 80 should cost about 80): clamping probabilities "
+                        "is not enough, use the log-sum-exp form")
+        return "correct, and exact for large |z| (80 wrong costs 80)"
+
+    return run("BCE with logits", checks)
+
+
+def check_mse_gradient(fn: Callable) -> Feedback:
+    """Exercise: derive and write ``mse_gradient(X, w, y)``, the gradient of
+    mean((X @ w - y) ** 2) with respect to w; checked against autograd."""
+
+    def checks() -> str:
+        g = torch.Generator().manual_seed(0)
+        X = torch.randn(7, 3, generator=g, dtype=torch.float64)
+        w = torch.randn(3, generator=g, dtype=torch.float64)
+        y = torch.randn(7, generator=g, dtype=torch.float64)
+        out = call(fn, X, w, y)
+        w_ = w.clone().requires_grad_(True)
+        (expected,) = torch.autograd.grad(((X @ w_ - y) ** 2).mean(), w_)
+        if out.shape != w.shape:
+            raise Wrong(f"returns shape {tuple(out.shape)}, expected {tuple(w.shape)}: one "
+                        "partial derivative per weight, so X.T @ (...), not X @ (...)")
+        residual = X @ w - y
+        if torch.allclose(out, -expected):
+            raise Wrong("has the wrong sign: d/dw (Xw - y)^2 = +2 X^T (Xw - y)")
+        if torch.allclose(out, expected / 2):
+            raise Wrong("misses the factor 2 from the square: d/dr r^2 = 2r")
+        if torch.allclose(out, expected * len(y)):
+            raise Wrong("misses the 1/N of the mean: divide by the number of samples")
+        if torch.allclose(out, 2 * X.T @ residual / X.shape[1]):
+            raise Wrong("divides by the number of features; the mean runs over the N samples")
+        if not torch.allclose(out, expected, atol=1e-10):
+            raise Wrong("differs from autograd: dL/dw = (2 / N) X^T (Xw - y)")
+        return "correct: (2 / N) Xᵀ(Xw - y), equal to autograd"
+
+    return run("MSE gradient", checks)

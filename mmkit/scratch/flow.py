@@ -10,7 +10,10 @@ one linear equation per pixel,
 two unknowns and one equation: the *aperture problem*. Each method adds what is missing:
 
 - Lucas-Kanade: the flow is constant in a small window around the pixel; least squares
-  over the window's equations gives a 2 x 2 system per pixel.
+  over the window's equations gives a 2 x 2 system per pixel. Written as scikit-image's
+  iterative Lucas-Kanade (``skimage.registration.optical_flow_ilk``): warp frame 2 back by
+  the flow so far, take the gradients of the warped frame, solve for what is left, repeat.
+  On one pyramid level, with ``eps=0``, it gives scikit-image's numbers (tested to 1e-9).
 - Horn-Schunck: the flow is smooth over the whole image; a penalty alpha^2 |grad flow|^2
   couples neighbours, solved by a few Jacobi iterations.
 
@@ -57,6 +60,23 @@ def _pad_edges(img: torch.Tensor, r: int) -> torch.Tensor:
     rows = torch.arange(-r, height + r, device=img.device).clamp(0, height - 1)
     cols = torch.arange(-r, width + r, device=img.device).clamp(0, width - 1)
     return img[..., rows[:, None], cols]
+
+
+def _mirror(img: torch.Tensor, r: int) -> torch.Tensor:
+    """Extend (..., H, W) images by r pixels on every side, mirrored about the edge pixel
+    (d c b | a b c d | c b a): scipy.ndimage's mode="mirror", which scikit-image's
+    Lucas-Kanade uses for its window sums. Any r works, even r >= H (it reflects again)."""
+
+    def index(n: int) -> torch.Tensor:
+        i = torch.arange(-r, n + r, device=img.device)
+        if n == 1:
+            return torch.zeros_like(i)
+        period = 2 * (n - 1)
+        i = i.abs() % period
+        return torch.where(i > n - 1, period - i, i)
+
+    height, width = img.shape[-2:]
+    return img[..., index(height)[:, None], index(width)]
 
 
 def _smooth(img: torch.Tensor, taps) -> torch.Tensor:
@@ -120,27 +140,42 @@ def _warp(img: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
-def _lucas_kanade_step(i1, i2, window: int, eps: float) -> torch.Tensor:
-    """The flow increment (N, 2, H, W) that best explains i2 - i1 in each window."""
-    ix, iy = _gradients((i1 + i2) / 2)
-    it = i2 - i1
+def _lucas_kanade_step(i1, i2_warped, flow, window: int, eps: float) -> torch.Tensor:
+    """The new flow (N, 2, H, W): the least-squares answer in each window, linearised
+    around the flow found so far (scikit-image's iterative Lucas-Kanade, one warp).
+
+    i2_warped is frame 2 moved back by ``flow``; near the right answer,
+    i2_warped + Ix (u' - u) + Iy (v' - v) = i1 (gradients of i2_warped: np.gradient's
+    central differences, one-sided at the border). Least squares over the
+    window x window square around each pixel (S: the mean over it, edges mirrored):
+
+        [Sxx Sxy] [u']   [Sx(Ix u + Iy v + i1 - i2w)]
+        [Sxy Syy] [v'] = [Sy(Ix u + Iy v + i1 - i2w)]
+
+    eps on the diagonal (ridge regularisation) gives u' = v' = 0 in a flat window, where
+    the system has no answer, instead of dividing by zero; with eps = 0 a window whose
+    determinant is under 1e-14 gets 0, as in scikit-image.
+    """
+    iy, ix = torch.gradient(i2_warped, dim=(-2, -1))
+    u, v = flow[:, :1], flow[:, 1:]
+    error = ix * u + iy * v + i1 - i2_warped
+    r = window // 2
 
     def window_mean(x):  # the mean over the window x window square around each pixel
-        return _smooth(x, [1 / window] * window)
+        return _mirror(x, r).unfold(-2, window, 1).unfold(-2, window, 1).mean(dim=(-2, -1))
 
-    # Least squares over the window: [Sxx Sxy; Sxy Syy] [dx dy]^T = -[Sxt Syt]^T.
-    # eps on the diagonal (ridge regularisation) gives dx = dy = 0 where the window is flat
-    # and the system has no answer, instead of dividing by zero.
     sxx = window_mean(ix * ix) + eps
     syy = window_mean(iy * iy) + eps
     sxy = window_mean(ix * iy)
-    sxt = window_mean(ix * it)
-    syt = window_mean(iy * it)
+    sxe = window_mean(ix * error)
+    sye = window_mean(iy * error)
     det = sxx * syy - sxy * sxy
-    # Cramer's rule for the 2 x 2 system.
-    dx = -(syy * sxt - sxy * syt) / det
-    dy = -(sxx * syt - sxy * sxt) / det
-    return torch.cat((dx, dy), dim=1)
+    solvable = det.abs() >= 1e-14
+    det = torch.where(solvable, det, torch.ones_like(det))
+    # Cramer's rule for the 2 x 2 system; a window with no answer gets 0.
+    new_u = torch.where(solvable, (syy * sxe - sxy * sye) / det, torch.zeros_like(det))
+    new_v = torch.where(solvable, (sxx * sye - sxy * sxe) / det, torch.zeros_like(det))
+    return torch.cat((new_u, new_v), dim=1)
 
 
 def _horn_schunck_step(i1, i2, alpha: float, iterations: int) -> torch.Tensor:
@@ -173,7 +208,7 @@ def optical_flow(
     warps: int = 3,
     alpha: float = 0.1,
     iterations: int = 20,
-    eps: float = 1e-4,
+    eps: float = 1e-5,
 ) -> torch.Tensor:
     """Dense optical flow from frame1 to frame2, shape (2, H, W): flow[0] = dx, flow[1] = dy.
 
@@ -183,15 +218,20 @@ def optical_flow(
     torchvision's RAFT (``torchvision.models.optical_flow``) and ``flow_to_image``.
 
     method: "lucas_kanade" (window: odd side >= 3 of the least-squares window; eps: ridge
-    term, in squared brightness units for images in [0, 1]) or "horn_schunck" (alpha:
-    smoothness weight; iterations: Jacobi steps per warp).
+    term on the window's mean squared gradient, for images in [0, 1]; 0 gives
+    scikit-image's solver exactly) or "horn_schunck" (alpha: smoothness weight;
+    iterations: Jacobi steps per warp).
     levels: pyramid levels (default: halve until the short side would drop below 8 px);
     warps: re-linearisations per level.
+
+    Reference: with levels=1 and eps=0, Lucas-Kanade gives the numbers of
+    ``skimage.registration.optical_flow_ilk(frame1, frame2, radius=window // 2,
+    num_warp=warps)`` (flow[::-1]: scikit-image puts rows first), to 1e-9 in float64.
 
     Accuracy (tests/test_scratch_flow.py, 32 x 32 textured shapes moving 0.5-2 px per
     frame, noise 0.01): the direction is right in >= 95 % of random clips (measured 200 of
     200) and the mean flow over the shape is within 30 % of the true shift in >= 90 % of
-    clips (measured: mean ratio 0.97-0.99, 98-100 % within 30 %); identical frames give 0.
+    clips (measured: mean ratio 0.94-0.97, 92-100 % within 30 %); identical frames give 0.
     """
     check_tensor(frame1, "frame1", floating=True, ndim=(2, 3))
     check_tensor(frame2, "frame2", floating=True, ndim=(2, 3))
@@ -234,7 +274,7 @@ def _coarse_to_fine(
     warps: int = 3,
     alpha: float = 0.1,
     iterations: int = 20,
-    eps: float = 1e-4,
+    eps: float = 1e-5,
 ) -> torch.Tensor:
     """The flow (N, 2, H, W) from grey images i1 to i2 (N, 1, H, W), coarse to fine."""
     height, width = i1.shape[-2:]
@@ -254,7 +294,7 @@ def _coarse_to_fine(
     warps = check_int(warps, "warps", minimum=1)
     alpha = check_positive(alpha, "alpha")
     iterations = check_int(iterations, "iterations", minimum=1)
-    eps = check_positive(eps, "eps")
+    eps = check_positive(eps, "eps", allow_zero=True)
 
     pyramid1, pyramid2 = _pyramid(i1, levels), _pyramid(i2, levels)
     coarsest = pyramid1[-1]
@@ -270,7 +310,7 @@ def _coarse_to_fine(
             # Undo the motion found so far, then solve for what is left.
             warped = _warp(level2, flow)
             if method == "lucas_kanade":
-                flow = flow + _lucas_kanade_step(level1, warped, window, eps)
+                flow = _lucas_kanade_step(level1, warped, flow, window, eps)
             else:
                 flow = flow + _horn_schunck_step(level1, warped, alpha, iterations)
     return flow

@@ -1,0 +1,26 @@
+"""The glossary: one rendering per term, every term complete, the lessons' terms present."""
+
+from mmkit.glossary import TERMS, as_markdown
+
+
+def test_every_term_is_complete_and_unique():
+    english = [t.english for t in TERMS]
+    assert len(english) == len(set(english))
+    for term in TERMS:
+        assert term.english and term.chinese and term.meaning
+        assert term.lesson.isdigit() and len(term.lesson) == 2
+
+
+def test_the_terms_lessons_00_to_05_use_are_there():
+    english = {t.english for t in TERMS}
+    for needed in ("pooling", "fully connected layer", "multi-head attention", "feed-forward network",
+                   "data augmentation", "normalisation", "data cleaning", "gate", "mel scale",
+                   "aperture problem", "vanishing gradient", "residual connection"):
+        assert needed in english, needed
+
+
+def test_markdown_has_one_row_per_term():
+    rows = as_markdown().splitlines()
+    assert rows[0] == "| English | 中文 | in one line |"
+    assert len(rows) == 2 + len(TERMS)
+    assert "| pooling | 池化 |" in as_markdown()
