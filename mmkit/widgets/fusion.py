@@ -70,7 +70,7 @@ def fusion_explorer(models=None, data=None, seed: int = 0, *, modality: str | No
                             label=f"chance ({level:.2f})")
     ax_acc.legend(handles=[chance], fontsize=7, loc="upper right")
     ax_acc.set_ylabel("test accuracy")
-    ax_acc.tick_params(axis="x", labelsize=8)
+    ax_acc.tick_params(axis="x", labelsize=8, labelrotation=25)  # long model names fit
     image = ax_w.imshow(weights[:SHOWN].T.numpy(), vmin=0, vmax=1, cmap="viridis",
                         aspect="auto")
     ax_w.set_yticks(range(len(attention.fusion.modalities)), attention.fusion.modalities)
