@@ -34,6 +34,7 @@ def test_image_cnn_features_name_shape_colour_and_size_better_than_random_weight
     world, data = scenes
     pretrained, random = shapes_image_cnn(), shapes_image_cnn(weights=None)
     assert pretrained.pretrained and not random.pretrained and not pretrained.training
+    assert pretrained.pretraining["held_out_accuracy"]["shape"] > 0.9 and random.pretraining is None
     with torch.no_grad():
         ours, theirs = pretrained(data["image"]).numpy(), random(data["image"]).numpy()
     assert ours.shape == (900, 64)

@@ -283,18 +283,21 @@ def shapes_image_cnn(weights="auto"):
     (N, 3, H, W) in [0, 1] -> (N, 64).
 
     weights: "auto" (data/pretrained/shapes_cnn.pt), a path, or None for the same
-    architecture with random weights (training from scratch). ``.pretrained`` says which;
-    returned in eval mode, like the torchvision backbones above.
+    architecture with random weights (training from scratch). ``.pretrained`` says which,
+    ``.pretraining`` what it was trained on and its held-out scores; returned in eval mode,
+    like the torchvision backbones above.
     """
     from mmkit.encoders.image import ImageCNN
 
     encoder = ImageCNN(**SHAPES_CNN_CONFIG)
-    encoder.pretrained, encoder.weights_path = False, None
+    encoder.pretrained, encoder.weights_path, encoder.pretraining = False, None, None
     path = _kit_weights(weights, SHAPES_CNN_FILE, "shapes_image_cnn")
     if path is not None:
         content = _load_kit_file(path, "shapes_cnn")
         _load_into(encoder, content["state_dict"], path)
         encoder.pretrained, encoder.weights_path = True, path
+        encoder.pretraining = {"trained_on": content["trained_on"],
+                               "held_out_accuracy": dict(content["held_out_accuracy"])}
     return encoder.eval()
 
 
@@ -318,9 +321,12 @@ def tiny_bert(weights="auto") -> TinyBert:
         config = {"vocab_size": len(tokens)}
     encoder = TinyBert(**config)
     encoder.vocab = Vocabulary(tokens, num_specials=3)
+    encoder.pretraining = None
     if content is not None:
         _load_into(encoder, content["state_dict"], path)
         encoder.pretrained, encoder.weights_path = True, path
+        encoder.pretraining = {"trained_on": content["trained_on"],
+                               "held_out_masked_accuracy": content["held_out_masked_accuracy"]}
     return encoder.eval()
 
 
