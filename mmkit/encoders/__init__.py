@@ -7,7 +7,14 @@ classifier head can be sized from it.
 from mmkit.encoders.audio import LogMelCNN, MFCCEncoder
 from mmkit.encoders.image import ImageCNN
 from mmkit.encoders.pose import ActionClassifier, KeypointNet
-from mmkit.encoders.pretrained import PretrainedEncoder, resnet18_features, vgg16_features
+from mmkit.encoders.pretrained import (
+    PretrainedEncoder,
+    TinyBert,
+    resnet18_features,
+    shapes_image_cnn,
+    tiny_bert,
+    vgg16_features,
+)
 from mmkit.encoders.text import (
     BagOfEmbeddings,
     LSTMEncoder,
@@ -30,10 +37,13 @@ __all__ = [
     "PatchTokens",
     "PretrainedEncoder",
     "TextTokens",
+    "TinyBert",
     "TransformerTextEncoder",
     "ViT",
     "VideoCNN3d",
     "patchify",
     "resnet18_features",
+    "shapes_image_cnn",
+    "tiny_bert",
     "vgg16_features",
 ]
