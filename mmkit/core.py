@@ -2,8 +2,10 @@
 
 The thread policy: PyTorch starts as many threads as the machine has cores, but a
 JupyterHub pod or a Binder session may use only one or two of them (a CPU quota, or an
-affinity mask). Threads beyond that fight over the same core and make every step slower.
-``set_threads()`` picks the number the process may really use, once, when mmkit is
+affinity mask), and on a laptop other programs may be busy on some. Threads beyond the
+cores that are free fight over the same core, and PyTorch's worker threads wait for each
+other by spinning: a small model can then train a hundred times slower on two threads than
+on one. ``set_threads()`` picks the number the process may really use, once, when mmkit is
 imported; ``thread_policy()`` says what it chose and why (notebook 00 prints it).
 """
 
@@ -11,6 +13,7 @@ import math
 import numbers
 import os
 import random
+import time
 from pathlib import Path
 
 import numpy as np
@@ -97,9 +100,26 @@ def _cgroup_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
     return None
 
 
+def _other_running_tasks(stat: Path = Path("/proc/stat"), samples: int = 5) -> int | None:
+    """How many other tasks are running on the machine right now: the median of a few
+    readings of ``procs_running`` (which counts this process too); None without /proc."""
+    readings = []
+    for i in range(samples):
+        try:
+            lines = stat.read_text().splitlines()
+            line = next(row for row in lines if row.startswith("procs_running"))
+            readings.append(int(line.split()[1]))
+        except (OSError, StopIteration, ValueError, IndexError):
+            return None
+        if i + 1 < samples:
+            time.sleep(0.002)
+    return max(0, sorted(readings)[len(readings) // 2] - 1)
+
+
 def usable_cpus() -> tuple[int, str]:
     """How many CPUs this process may really use, and why: the smallest of the cores it
-    may run on (``os.sched_getaffinity``) and the cgroup's CPU quota (rounded up)."""
+    may run on (``os.sched_getaffinity``), the cgroup's CPU quota (rounded up), and the
+    machine's cores that other running programs leave free right now."""
     try:
         affinity = len(os.sched_getaffinity(0))
         reasons = [f"{affinity} core(s) in this process's affinity mask"]
@@ -111,6 +131,11 @@ def usable_cpus() -> tuple[int, str]:
     if quota is not None:
         reasons.append(f"a cgroup CPU quota of {quota:g} CPU(s)")
         count = min(count, max(1, math.ceil(quota)))
+    others = _other_running_tasks()
+    cores = os.cpu_count() or 1
+    if others is not None and cores - others < count:
+        reasons.append(f"{others} other task(s) running on the machine's {cores} core(s)")
+        count = cores - others
     return max(1, count), " and ".join(reasons)
 
 

@@ -1,8 +1,8 @@
 """Fusion: combine per-modality features (dict[str, Tensor (B, d_m)]) into one (B, out_dim).
 
 The article names three ways (特征融合): concatenation (拼接融合), weighting (加权融合) and
-attention (注意力机制). Beyond it: late fusion (one head per modality, scores averaged),
-the gated multimodal unit, and tensor fusion (full and low-rank).
+attention (注意力机制). Beyond it: late fusion (one head per modality, class scores
+averaged), the gated multimodal unit, and tensor fusion (full and low-rank).
 
 Shared conventions:
 - ``in_dims`` fixes the modalities and their order, e.g. {"image": 64, "text": 32}.
@@ -12,12 +12,18 @@ Shared conventions:
   absent is attended to.
 - Modules that weigh modalities keep ``.last_weights`` (B, n_modalities), rows summing to
   1, for the widgets and the explanations.
+- Bad input is named: a feature that is not a tensor, a ``present`` flag of the wrong
+  length or for an unknown modality, a tensor fusion too large for memory.
 """
 
 import torch
 from torch import nn
 
-from mmkit.checks import check_int
+from mmkit.checks import check_int, check_positive
+
+# Tensor fusion's output layer holds prod(small + 1) x out_dim weights: past this many
+# megabytes (float32) the constructor refuses and suggests the low-rank form.
+TENSOR_FUSION_MAX_MB = 256.0
 
 
 def _check_in_dims(in_dims) -> dict[str, int]:
@@ -45,10 +51,15 @@ class _Fusion(nn.Module):
             raise ValueError(f"unknown modality {unknown[0]!r}: this fusion expects {self.modalities}")
         if not features:
             raise ValueError(f"features is empty: at least one of {self.modalities} is needed")
-        sizes = {m: f.shape[0] for m, f in features.items()}
+        for m, x in features.items():
+            if not isinstance(x, torch.Tensor):
+                raise TypeError(f"features[{m!r}] must be a (B, {self.in_dims[m]}) tensor, got "
+                                f"{type(x).__name__}")
+        sizes = {m: f.shape[0] if f.dim() else 0 for m, f in features.items()}
         if len(set(sizes.values())) != 1:
             raise ValueError(f"the modalities' batch sizes differ: {sizes}")
         batch = next(iter(sizes.values()))
+        present = self._check_present(present, batch)
         reference = next(iter(features.values()))
         aligned, available = [], []
         for m in self.modalities:
@@ -59,8 +70,8 @@ class _Fusion(nn.Module):
                         f"features[{m!r}] must have shape (B, {self.in_dims[m]}), got {tuple(x.shape)}"
                     )
                 mask = torch.ones(batch, dtype=torch.bool, device=x.device)
-                if present is not None and m in present:
-                    mask = present[m].to(device=x.device, dtype=torch.bool).reshape(batch)
+                if m in present:
+                    mask = present[m].to(device=x.device, dtype=torch.bool)
                     x = x * mask.unsqueeze(1).to(x.dtype)  # a flagged-missing row counts as zeros
             else:
                 x = reference.new_zeros(batch, self.in_dims[m])
@@ -71,6 +82,25 @@ class _Fusion(nn.Module):
         if not available.any(dim=1).all():
             raise ValueError("a sample has every modality missing: there is nothing to fuse")
         return aligned, available
+
+    def _check_present(self, present, batch: int) -> dict:
+        """``present``: None, or {modality: (B,) flags}, True (or 1) where the modality is there."""
+        if present is None:
+            return {}
+        if not isinstance(present, dict):
+            raise TypeError(f"present must be None or a dict {{modality: (B,) bool tensor}}, got "
+                            f"{type(present).__name__}")
+        unknown = sorted(set(present) - set(self.modalities))
+        if unknown:
+            raise ValueError(f"present names unknown modality {unknown[0]!r}: this fusion "
+                             f"expects {self.modalities}")
+        for m, flags in present.items():
+            if not isinstance(flags, torch.Tensor):
+                raise TypeError(f"present[{m!r}] must be a (B,) bool tensor, got {type(flags).__name__}")
+            if flags.dim() != 1 or flags.shape[0] != batch:
+                raise ValueError(f"present[{m!r}] must hold one flag per sample, shape ({batch},), "
+                                 f"got {tuple(flags.shape)}")
+        return present
 
 
 def _masked_softmax(scores: torch.Tensor, available: torch.Tensor) -> torch.Tensor:
@@ -117,36 +147,58 @@ class WeightedFusion(_Fusion):
 class AttentionFusion(_Fusion):
     """Per-sample attention over modalities (注意力机制).
 
-    Each modality's projected feature h_m gets a score s_m = v·tanh(W h_m); softmax over
-    the modalities gives weights α_m for *this* sample, and the output is Σ α_m h_m. A
-    modality that looks unreliable in one sample (noise, say) can be given less weight
-    there, which a single learned weight cannot do.
+    Each modality's projected feature h_m = P_m x_m gets a score s_m = vᵀ tanh(W h_m + b)
+    (additive attention, as Bahdanau et al. score a word); softmax over the modalities
+    gives weights α_m for *this* sample, and the output is Σ α_m h_m. A modality that looks
+    unreliable in one sample (noise, say) can be given less weight there, which a single
+    learned weight cannot do. v has no bias: a constant added to every score would cancel
+    in the softmax. Layers: ``project[m]`` is P_m, ``score[0]`` is (W, b), ``score[2]`` is v.
     """
 
     def __init__(self, in_dims: dict[str, int], dim: int = 64, hidden: int = 32):
         super().__init__(in_dims)
         self.out_dim = check_int(dim, "dim", minimum=1)
         self.project = nn.ModuleDict({m: nn.Linear(d, dim) for m, d in self.in_dims.items()})
-        self.score = nn.Sequential(nn.Linear(dim, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+        self.score = nn.Sequential(nn.Linear(dim, hidden), nn.Tanh(),
+                                   nn.Linear(hidden, 1, bias=False))
 
     def forward(self, features: dict, present: dict | None = None) -> torch.Tensor:
         aligned, available = self._align(features, present)
         h = torch.stack([self.project[m](x) for m, x in zip(self.modalities, aligned, strict=True)], 1)
-        weights = _masked_softmax(self.score(torch.tanh(h)).squeeze(-1), available)  # (B, M)
+        weights = _masked_softmax(self.score(h).squeeze(-1), available)  # (B, M)
         self.last_weights = weights.detach()
         return (weights.unsqueeze(-1) * h).sum(dim=1)
 
 
 class LateFusion(_Fusion):
-    """Decision-level fusion: one classifier per modality, class scores averaged over the
-    modalities present. Its output already *is* class scores (``outputs_logits``)."""
+    """Decision-level fusion: one classifier per modality, their class scores (logits)
+    averaged over the modalities present. Its output already *is* class scores
+    (``outputs_logits``).
+
+    Averaging logits is not a vote: softmax(mean_m z_m) is proportional to the geometric
+    mean of the per-modality probabilities, Π_m p_m^(1/M) — a *product of experts*. A
+    modality that is very sure (a large logit) outweighs one that is unsure; and since the
+    scores are only added, the model can never express an interaction such as XOR.
+
+    hidden: None for a linear head per modality; a number for a small MLP per modality
+    (Linear -> ReLU -> Linear), so that late fusion can get the same head as the others.
+    """
 
     outputs_logits = True
 
-    def __init__(self, in_dims: dict[str, int], num_classes: int):
+    def __init__(self, in_dims: dict[str, int], num_classes: int, hidden: int | None = None):
         super().__init__(in_dims)
         self.out_dim = check_int(num_classes, "num_classes", minimum=2)
-        self.heads = nn.ModuleDict({m: nn.Linear(d, num_classes) for m, d in self.in_dims.items()})
+        if hidden is not None:
+            check_int(hidden, "hidden", minimum=1)
+        self.hidden = hidden
+
+        def head(d: int) -> nn.Module:
+            if hidden is None:
+                return nn.Linear(d, num_classes)
+            return nn.Sequential(nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
+
+        self.heads = nn.ModuleDict({m: head(d) for m, d in self.in_dims.items()})
 
     def forward(self, features: dict, present: dict | None = None) -> torch.Tensor:
         aligned, available = self._align(features, present)
@@ -189,14 +241,29 @@ class TensorFusion(_Fusion):
     With ``rank`` set it is low-rank tensor fusion (Liu et al., 2018): the weight tensor is
     a sum of ``rank`` products of per-modality factors, and the outer product is never
     built — the cost grows with the sum of the sizes, not their product.
+
+    The full form's output layer holds (small + 1)^M x out_dim weights: with M = 4
+    modalities, small = 64 and out_dim = 64 that is 4.4 GB. Above ``max_mb`` megabytes
+    (float32) the constructor refuses, naming the size, rather than fill the memory.
     """
 
     def __init__(self, in_dims: dict[str, int], out_dim: int = 64, small: int = 8,
-                 rank: int | None = None):
+                 rank: int | None = None, max_mb: float = TENSOR_FUSION_MAX_MB):
         super().__init__(in_dims)
         self.out_dim = check_int(out_dim, "out_dim", minimum=1)
         check_int(small, "small", minimum=1)
         self.rank = None if rank is None else check_int(rank, "rank", minimum=1)
+        max_mb = check_positive(max_mb, "max_mb")
+        if self.rank is None:
+            product = (small + 1) ** len(self.modalities)
+            megabytes = product * (out_dim + 1) * 4 / 2**20
+            if megabytes > max_mb:
+                raise ValueError(
+                    f"tensor fusion of {len(self.modalities)} modalities with small={small} "
+                    f"and out_dim={out_dim} needs an output layer of {product:,} x {out_dim} "
+                    f"weights, {megabytes:,.1f} MB, above max_mb={max_mb:g}; pass rank= "
+                    "(low-rank tensor fusion), a smaller small=, or a larger max_mb="
+                )
         self.project = nn.ModuleDict({m: nn.Linear(d, small) for m, d in self.in_dims.items()})
         if self.rank is None:
             self.output = nn.Linear((small + 1) ** len(self.modalities), out_dim)
@@ -223,3 +290,5 @@ class TensorFusion(_Fusion):
             part = torch.einsum("bi,rio->bro", z, self.factors[m])  # (B, rank, out)
             fused = part if fused is None else fused * part
         return fused.sum(dim=1) + self.bias
+
+from mmkit.cross_attention import CrossAttentionFusion, QueryPooler  # noqa: E402, F401  (lesson 12)

@@ -4,6 +4,8 @@
     flops_per_sample(model, inputs)    floating-point operations of one forward pass
     latency_per_sample(model, inputs)  seconds of one forward pass, per sample
     parameter_bytes(model)             bytes of the parameters and buffers
+    stored_bytes(model)                bytes of its saved weights (torch.save of the
+                                       state_dict): what a quantised model really saves
     activation_bytes(model, inputs)    bytes of the tensors a forward pass creates, per sample
     profile_model(model, inputs)       all of them, as a ComputeProfile
 
@@ -164,6 +166,21 @@ def parameter_bytes(model) -> int:
     _check_model(model)
     tensors = [*model.parameters(), *model.buffers()]
     return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def stored_bytes(model) -> int:
+    """Bytes of ``torch.save(model.state_dict())``: what the weights take on disk, or to send.
+
+    Unlike ``parameter_bytes`` it sees weights that are not parameters — the int8 weights of
+    a dynamically quantised layer are packed inside it — and it includes the file's small
+    overhead (names, a zip directory), the same for every model of the same layers.
+    """
+    import io
+
+    _check_model(model)
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    return buffer.getbuffer().nbytes
 
 
 def _tensors_in(value) -> list:

@@ -19,12 +19,12 @@ The summary sets the agreement rate beside its Wilson confidence interval (see
 import json
 import math
 import os
-import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mmkit.files import write_atomically
+from mmkit.metrics.bootstrap import wilson_interval  # noqa: F401 (part of this module's API)
 
 FORMAT = "mmkit-feedback"
 VERSION = 1
@@ -133,31 +133,6 @@ def read_feedback_file(path) -> list[dict]:
 
 def _key(sample_id) -> tuple:
     return (type(sample_id).__name__, sample_id)  # 3 and "3" are different samples
-
-
-def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a proportion ``successes / n``.
-
-    Why not the bootstrap here: a learner rates a handful of predictions, and the percentile
-    bootstrap of a proportion from a small sample is too narrow and degenerate at the edges
-    (5 agreements out of 5 resample to exactly 1.0 every time: the interval [1, 1]). Wilson's
-    interval is exact arithmetic, needs no random resamples, stays inside [0, 1] and keeps
-    close to its nominal coverage even for n = 5. With n = 0 it is the whole of [0, 1].
-    """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n must be an int >= 0, got {n!r}")
-    if isinstance(successes, bool) or not isinstance(successes, int) or not 0 <= successes <= n:
-        raise ValueError(f"successes must be an int in [0, n={n}], got {successes!r}")
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) \
-            or not 0 < confidence < 1:
-        raise ValueError(f"confidence must be a number in (0, 1), got {confidence!r}")
-    if n == 0:
-        return 0.0, 1.0
-    z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from mmkit.data.avdigits import (
     TEST_VOICES,
     AVDigits,
     accent,
+    accent_name,
     default_root,
     is_test_voice,
     load_spoken_digits,
@@ -229,3 +230,14 @@ def test_spoken_digit_clips_hold_every_clip_of_a_split_once(raw, held_out):
     assert test_clips["label"].tolist() == raw["label"][rows].tolist()
     with pytest.raises(ValueError, match="held_out must be one of 'voices', 'accents', got 'speakers'"):
         spoken_digit_clips("test", held_out="speakers")
+
+
+def test_every_accent_of_the_data_has_a_name(raw):
+    names = {accent_name(str(voice)) for voice in raw["voice_names"]}  # raises on an unknown accent
+    assert len(names) == 9  # 8 English accents and Mandarin
+    assert accent_name("en-029") == "Caribbean English"
+    assert accent_name("en-gb-scotland+m7") == "Scottish English"
+    with pytest.raises(ValueError, match="unknown accent 'fr-fr'"):
+        accent_name("fr-fr")
+    with pytest.raises(TypeError, match="code must be an accent code"):
+        accent_name(3)

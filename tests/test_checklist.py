@@ -41,5 +41,18 @@ def test_add_keeps_a_gap_measured_elsewhere(capsys):
     assert checks.add("tokenize", "str.split", 0, tolerance=0, what="captions that differ",
                       fmt=".0f", built="def tokenize(") == 0.0
     assert capsys.readouterr().out == "tokenize vs str.split: captions that differ 0 (bar ≤ 0) ✓\n"
-    assert checks.markdown(["", "def tokenize(t): ..."]).splitlines()[2] == (
-        "| tokenize | [1] | str.split | 0.0e+00 | ≤ 0 ✓ |")
+    table = checks.markdown(["", "def tokenize(t): ..."]).splitlines()
+    assert table[2] == "| tokenize | [1] | str.split | captions that differ: 0 | ≤ 0 ✓ |"  # a count, not 0.0e+00
+
+
+def test_the_table_says_what_an_added_check_measured():
+    checks = Checklist()
+    checks.add("flow", "true motion", 0.214, tolerance=0.3, what="mean endpoint error (px)", fmt=".2f")
+    checks.add("flow pairs", "skimage", 8.1e-08, tolerance=1e-6)  # a difference: shown as one
+    rows = checks.markdown([]).splitlines()
+    assert rows[2] == "| flow | — | true motion | mean endpoint error (px): 0.21 | ≤ 0.3 ✓ |"
+    assert rows[3] == "| flow pairs | — | skimage | 8.1e-08 | ≤ 1e-06 ✓ |"
+    checks.add("encode (rare word → <unk>)", "counts < min_freq", 0, tolerance=0, what="tokens that differ")
+    assert checks.markdown([]).splitlines()[4].startswith("| encode (rare word → &lt;unk&gt;) |")  # not an HTML tag
+    with pytest.raises(TypeError, match="what must be a non-empty string"):
+        checks.add("x", "y", 0, tolerance=0, what="")

@@ -141,8 +141,9 @@ def _right(pred, true, height, alpha=0.1):
 
 
 @pytest.mark.parametrize(("fn", "passed", "words"), [
-    (_right, True, "correct"),
-    (pck, True, "correct"),
+    (_right, True, "checker's own made-up figures"),
+    (pck, False, "that is the kit's pck"),  # `my_pck = pck` must not pass the exercise
+    (lambda p, t, h, a=0.1: pck(p, t, h, a), True, "correct"),  # the kit's answer is right, though
     (lambda p, t, h, a=0.1: ((p - t).norm(dim=-1) <= a * 32).float().mean(), False, "image size"),
     (lambda p, t, h, a=0.1: ((p - t).norm(dim=-1) <= a * h.mean()).float().mean(), False,
      "one mean height"),

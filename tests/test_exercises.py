@@ -338,3 +338,40 @@ def test_check_deltas(fn, passed, words):
     feedback = exercises.check_deltas(fn)
     assert feedback.passed is passed, feedback
     assert words in feedback.message
+
+
+def _padding_for(size, kernel_size, stride, target):
+    missing = (target - 1) * stride + kernel_size - size
+    padding = max(0, -(-missing // 2))
+    return padding if (size + 2 * padding - kernel_size) // stride + 1 == target else None
+
+
+def _padding_unchecked(size, kernel_size, stride, target):  # never says None
+    return max(0, -(-((target - 1) * stride + kernel_size - size) // 2))
+
+
+@pytest.mark.parametrize(("fn", "passed", "words"), [
+    (_padding_for, True, "padding 3 to turn 224"),
+    (lambda n, k, s, t: None if _padding_for(n, k, s, t) is None else torch.tensor(_padding_for(n, k, s, t)),
+     True, "correct"),  # a 0-dim tensor counts as its number
+    (_padding_unchecked, False, "return None"),
+    (lambda n, k, s, t: -(-((t - 1) * s + k - n) // 2), False, "negative padding"),
+    (lambda n, k, s, t: max(0, (t - 1) * s + k - n), False, "BOTH sides"),
+    (lambda n, k, s, t: max(0, ((t - 1) * s + k - n) // 2), False, "round the half of what is missing UP"),
+    (lambda n, k, s, t: None, False, "returns None for size=32"),
+    (lambda n, k, s, t: 1.0, False, "a padding is a whole number"),
+    (lambda n, k, s, t: "1", False, "must return an int or None"),
+    (_not_done, False, "not implemented yet"),
+    (lambda n, k, s, t: 1 / 0, False, "raised ZeroDivisionError"),
+])
+def test_check_padding_for(fn, passed, words):
+    feedback = exercises.check_padding_for(fn)
+    assert feedback.passed is passed, feedback
+    assert words in feedback.message, feedback
+
+
+def test_the_padding_reference_is_pytorchs_size():
+    from mmkit.exercises.images import _PADDING_CASES, _smallest_padding
+
+    answers = [_smallest_padding(*case) for case in _PADDING_CASES]
+    assert answers == [1, 2, 1, 3, 0, 3, None, None]

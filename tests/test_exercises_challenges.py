@@ -73,3 +73,41 @@ def test_check_balanced_accuracy(fn, passed, words):
     assert feedback.passed is passed
     assert words in feedback.message
     assert str(feedback).startswith("✅" if passed else "❌")
+
+
+def _kd(s, t, y, temperature, alpha):
+    import torch.nn.functional as F
+
+    soft = F.kl_div(F.log_softmax(s / temperature, 1), F.softmax(t / temperature, 1),
+                    reduction="batchmean")
+    return alpha * temperature**2 * soft + (1 - alpha) * F.cross_entropy(s, y)
+
+
+def _kd_no_square(s, t, y, temperature, alpha):
+    return _kd(s, t, y, temperature, alpha) - alpha * (temperature**2 - 1) * (
+        _kd(s, t, y, temperature, 1.0) / temperature**2)
+
+
+def _kd_manual(s, t, y, temperature, alpha):
+    p_t = torch.softmax(t / temperature, 1)
+    log_p_s = torch.log_softmax(s / temperature, 1)
+    kl = (p_t * (p_t.log() - log_p_s)).sum(1).mean()
+    ce = -torch.log_softmax(s, 1)[torch.arange(len(y)), y].mean()
+    return alpha * temperature**2 * kl + (1 - alpha) * ce
+
+
+@pytest.mark.parametrize(("fn", "passed", "words"), [
+    (_kd, True, "correct"),
+    (_kd_manual, True, "correct"),
+    (_not_done, False, "not implemented yet"),
+    (_kd_no_square, False, "factor T²"),
+    (lambda s, t, y, T, a: _kd(t, s, y, T, a) - (1 - a) * torch.nn.functional.cross_entropy(t, y)
+     + (1 - a) * torch.nn.functional.cross_entropy(s, y), False, "wrong way round"),
+    (lambda s, t, y, T, a: _kd(s, t * T, y, T, a), False, "need the temperature too"),
+    (lambda s, t, y, T, a: _kd(s, t, y, T, 1 - a), False, "swapped"),
+    (lambda s, t, y, T, a: _kd(s, t, y, T, a) * 2, False, "expected"),
+])
+def test_check_distillation_loss(fn, passed, words):
+    feedback = exercises.check_distillation_loss(fn)
+    assert feedback.passed is passed, feedback.message
+    assert words in feedback.message

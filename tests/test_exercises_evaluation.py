@@ -6,7 +6,7 @@ import pytest
 import sklearn.metrics as skm
 import torch
 
-from mmkit.exercises import check_cost_threshold, check_macro_f1
+from mmkit.exercises import check_cost_threshold, check_ece, check_macro_f1
 from mmkit.exercises.evaluation import _cost, _screening_data
 
 
@@ -110,3 +110,43 @@ def test_not_implemented_is_reported():
 
     assert "not implemented" in check_cost_threshold(todo).message
     assert "not implemented" in check_macro_f1(todo).message
+
+
+def _ece_not_done(*args):
+    raise NotImplementedError
+
+
+def _ece_right(confidence, correct, n_bins):
+    edges = np.linspace(0, 1, n_bins + 1)
+    bins = np.searchsorted(edges[1:-1], confidence)
+    return sum((bins == b).mean() * abs(correct[bins == b].mean() - confidence[bins == b].mean())
+               for b in np.unique(bins))
+
+
+def _ece_right_edges(confidence, correct, n_bins):  # an edge value goes to the upper bin
+    edges = np.linspace(0, 1, n_bins + 1)
+    bins = np.searchsorted(edges[1:-1], confidence, side="right")
+    return sum((bins == b).mean() * abs(correct[bins == b].mean() - confidence[bins == b].mean())
+               for b in np.unique(bins))
+
+
+def _ece_unweighted(confidence, correct, n_bins):
+    edges = np.linspace(0, 1, n_bins + 1)
+    bins = np.searchsorted(edges[1:-1], confidence)
+    return np.mean([abs(correct[bins == b].mean() - confidence[bins == b].mean())
+                    for b in np.unique(bins)])
+
+
+@pytest.mark.parametrize(("fn", "passed", "words"), [
+    (_ece_right, True, "correct"),
+    (lambda c, r, n: _ece_right(c, r, n) * 1.5, False, "expected"),
+    (_ece_not_done, False, "not implemented yet"),
+    (lambda c, r, n: abs(r.mean() - c.mean()), False, "one gap over all samples"),
+    (_ece_unweighted, False, "weigh each bin"),
+    (_ece_right_edges, False, "lower bin"),
+    (lambda c, r, n: float("nan"), False, "NaN"),
+])
+def test_check_ece(fn, passed, words):
+    feedback = check_ece(fn)
+    assert feedback.passed is passed, feedback.message
+    assert words in feedback.message

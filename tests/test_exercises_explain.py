@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mmkit import explain
-from mmkit.exercises import check_pointing_hit, check_saliency
+from mmkit.exercises import check_pointing_hit, check_saliency, check_smoothgrad
 
 
 def _grad(f, x, target):
@@ -95,3 +95,28 @@ def test_checks_report_not_implemented():
 
     assert "not implemented" in check_saliency(todo).message
     assert "not implemented" in check_pointing_hit(todo).message
+
+
+def _saliency_of(f, images, target):
+    x = images.clone().requires_grad_()
+    return torch.autograd.grad(f(x).gather(1, target[:, None]).sum(), x)[0]
+
+
+def _smooth(f, images, target, noise):
+    return torch.stack([_saliency_of(f, images + n, target).abs().amax(dim=1) for n in noise]).mean(0)
+
+
+@pytest.mark.parametrize(("fn", "passed", "words"), [
+    (_smooth, True, "correct"),
+    (lambda f, x, t, n: _saliency_of(f, x, t).abs().amax(dim=1), False, "plain saliency"),
+    (lambda f, x, t, n: torch.stack([_saliency_of(f, x + k, t) for k in n]).mean(0).abs().amax(dim=1),
+     False, "averages the gradients first"),
+    (lambda f, x, t, n: _smooth(f, x, t, n) * len(n), False, "sums the maps"),
+    (lambda f, x, t, n: _saliency_of(f, x + n.mean(0), t).abs().amax(dim=1), False, "mean noise once"),
+    (lambda f, x, t, n: _smooth(f, x, t, n)[:, :4], False, "expected"),
+    (lambda f, x, t, n: _smooth(f, x, t, n[:3]), False, "differs"),
+])
+def test_check_smoothgrad(fn, passed, words):
+    feedback = check_smoothgrad(fn)
+    assert feedback.passed is passed, feedback.message
+    assert words in feedback.message

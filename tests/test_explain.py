@@ -305,7 +305,7 @@ def test_shapes_world_truth_puts_the_label_in_one_modality(carrier, task):
 def test_unknown_methods_are_listed(device):
     model, batch = tiny_model(device), tiny_batch(device)
     with pytest.raises(ValueError, match=r"unknown method 'shap'; the known methods are "
-                                         r"saliency, integrated_gradients, grad_cam"):
+                                         r"saliency, smoothgrad, integrated_gradients"):
         explain.image_attribution(model, batch, "shap")
     with pytest.raises(ValueError, match="grad_cam explains one convolutional map"):
         explain.modality_attribution(model, batch, "grad_cam")
@@ -360,3 +360,104 @@ def test_other_bad_arguments_are_named(device):
         explain.pointing_game(torch.zeros(2, 4, 4), torch.zeros(2, 4, 5, dtype=torch.bool))
     with pytest.raises(TypeError, match="masks must be a bool tensor"):
         explain.pointing_game(torch.zeros(2, 4, 4), torch.zeros(2, 4, 4))
+
+
+# ---- SmoothGrad, GradientSHAP, DeepLift and the baselines (lesson 10) -------------------------
+
+class _LinearImage(torch.nn.Module):
+    """An image encoder that is linear in its pixels: every gradient method has a closed form."""
+
+    def __init__(self, size=8):
+        super().__init__()
+        self.flatten = torch.nn.Flatten()
+        self.fc = torch.nn.Linear(3 * size * size, 6)
+        self.out_dim = 6
+
+    def forward(self, x):
+        return self.fc(self.flatten(x))
+
+
+def _linear_model(device):
+    torch.manual_seed(0)
+    model = MultimodalClassifier({"image": _LinearImage(), "text": BagOfEmbeddings(VOCAB, 6)},
+                                 ConcatFusion({"image": 6, "text": 6}), CLASSES, hidden=None)
+    return model.to(device).eval()
+
+
+def _pixel_weights(model, target):
+    """d score_target / d pixel of the linear model, (3, 8, 8)."""
+    w = model.head.weight[target, :6] @ model.encoders["image"].fc.weight
+    return w.view(3, 8, 8).detach()
+
+
+def test_on_a_linear_model_every_gradient_method_has_its_closed_form(device):
+    model, batch = _linear_model(device), tiny_batch(device)
+    target = model(batch).argmax(1)
+    w = torch.stack([_pixel_weights(model, int(t)) for t in target]).cpu()
+    x = batch["image"].cpu()
+    for method in ("saliency", "smoothgrad"):  # noise cannot change a constant gradient
+        torch.testing.assert_close(explain.image_attribution(model, batch, method, **FAST),
+                                   w.abs().amax(dim=1), rtol=1e-5, atol=1e-6)
+    for baseline in ("black", "blurred", "mean"):
+        reference = explain.image_baseline(x, baseline)
+        expected = (w * (x - reference)).sum(dim=1)  # w . (x - baseline), per pixel
+        for method in ("integrated_gradients", "deeplift"):
+            torch.testing.assert_close(explain.image_attribution(
+                model, batch, method, baseline=baseline, **FAST), expected, rtol=1e-4, atol=1e-5)
+    # GradientSHAP adds noise to the input: right on average, so many samples come close
+    shap = explain.image_attribution(model, batch, "gradient_shap", n_samples=400)
+    expected = (w * x).sum(dim=1)
+    assert float((shap - expected).abs().mean()) < 0.1 * float(expected.abs().mean())
+
+
+def test_deeplift_and_integrated_gradients_add_up_to_the_score_change(device):
+    model, batch = tiny_model(device), tiny_batch(device)
+    with torch.no_grad():
+        logits = model(batch)
+    target = logits.argmax(1)
+    for baseline in ("black", "blurred"):
+        reference = explain.image_baseline(batch["image"], baseline)
+        with torch.no_grad():
+            base = model({"image": reference, "text": batch["text"]})
+        change = (logits - base).gather(1, target[:, None])[:, 0].cpu()
+        lift = explain.image_attribution(model, batch, "deeplift", baseline=baseline)
+        if baseline == "black":
+            torch.testing.assert_close(lift.sum(dim=(1, 2)), change, rtol=1e-4, atol=1e-5)
+        else:  # Captum's rule for max-pooling is exact only from a zero baseline
+            assert float((lift.sum(dim=(1, 2)) - change).abs().max()) < 0.25 * float(change.abs().max())
+        ig = explain.image_attribution(model, batch, "integrated_gradients", baseline=baseline,
+                                       n_steps=200)
+        assert float((ig.sum(dim=(1, 2)) - change).abs().max()) < 0.02 * float(change.abs().max()) + 1e-4
+
+
+def test_smoothgrad_is_the_mean_saliency_of_noisy_copies(device):
+    model, batch = tiny_model(device), tiny_batch(device, size=2)
+    smooth = explain.image_attribution(model, batch, "smoothgrad", n_samples=300)
+    target = model(batch).argmax(1)
+    std = explain.attributions.SMOOTHGRAD_NOISE * float(batch["image"].max() - batch["image"].min())
+    g = torch.Generator(device="cpu").manual_seed(7)
+    total = torch.zeros(2, 8, 8)
+    for _ in range(300):
+        noisy = (batch["image"].cpu() + std * torch.randn(batch["image"].shape, generator=g))
+        noisy = noisy.to(device).requires_grad_()
+        score = model({"image": noisy, "text": batch["text"]}).gather(1, target[:, None]).sum()
+        total += torch.autograd.grad(score, noisy)[0].abs().amax(dim=1).cpu()
+    ours = (total / 300).flatten(1)
+    for a, b in zip(smooth.flatten(1), ours, strict=True):
+        assert scipy.stats.pearsonr(a.numpy(), b.numpy())[0] > 0.95  # two Monte Carlo estimates
+
+
+def test_image_baselines_equal_scipy_and_the_mean_colour():
+    import scipy.ndimage
+
+    images = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    blurred = explain.image_baseline(images, "blurred")
+    expected = np.stack([[scipy.ndimage.gaussian_filter(c, sigma=2.0, mode="nearest", truncate=3.0)
+                          for c in image] for image in images.numpy()])
+    np.testing.assert_allclose(blurred.numpy(), expected, rtol=1e-10, atol=1e-12)
+    mean = explain.image_baseline(images, "mean")
+    torch.testing.assert_close(mean[:, :, 5, 7], images.mean(dim=(2, 3)))
+    with pytest.raises(ValueError, match="baseline must be one of black, blurred, mean"):
+        explain.image_baseline(images, "white")
+    with pytest.raises(ValueError, match="cannot stand for images"):
+        explain.image_baseline(images, torch.zeros(5, 5))

@@ -1,6 +1,7 @@
 """Fusion modules and the multimodal classifier: shapes, weights, missing modalities, and a
 reference computation for each method."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -70,15 +71,22 @@ def test_a_missing_modality_gets_weight_zero(make):
     torch.testing.assert_close(weights.sum(1), torch.ones(7))
 
 
-def test_attention_fusion_is_a_weighted_sum_of_projections():
+def test_attention_fusion_scores_are_v_tanh_of_W_h_plus_b():
+    # The documented formula, s_m = v^T tanh(W h_m + b), in numpy from the raw matrices.
     torch.manual_seed(0)
-    fusion = AttentionFusion(DIMS, dim=8)
+    fusion = AttentionFusion(DIMS, dim=8, hidden=5)
     features = _features()
-    out = fusion(features)
-    h = torch.stack([fusion.project[m](features[m]) for m in DIMS], 1)
-    scores = fusion.score(torch.tanh(h)).squeeze(-1)
-    torch.testing.assert_close(fusion.last_weights, torch.softmax(scores, 1))
-    torch.testing.assert_close(out, (torch.softmax(scores, 1).unsqueeze(-1) * h).sum(1))
+    out = fusion(features).detach().numpy()
+    W, b = fusion.score[0].weight.detach().numpy(), fusion.score[0].bias.detach().numpy()
+    v = fusion.score[2].weight.detach().numpy()[0]
+    assert fusion.score[2].bias is None  # a bias common to all modalities cancels anyway
+    h = np.stack([(features[m] @ fusion.project[m].weight.T + fusion.project[m].bias)
+                  .detach().numpy() for m in DIMS], 1)  # (B, M, D)
+    s = np.tanh(h @ W.T + b) @ v  # (B, M)
+    alpha = np.exp(s - s.max(1, keepdims=True))
+    alpha /= alpha.sum(1, keepdims=True)
+    np.testing.assert_allclose(fusion.last_weights.numpy(), alpha, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out, (alpha[..., None] * h).sum(1), rtol=1e-5, atol=1e-6)
 
 
 def test_with_one_modality_left_attention_passes_it_through():
@@ -95,6 +103,18 @@ def test_concat_fills_a_missing_modality_with_zeros():
     out = fusion(features)
     torch.testing.assert_close(out[:, :10], torch.cat([features["image"], features["text"]], 1))
     assert (out[:, 10:] == 0).all() and audio.abs().sum() > 0
+
+
+def test_late_fusion_is_a_product_of_experts():
+    # softmax(mean of logits) is the renormalised geometric mean of the per-modality softmaxes
+    torch.manual_seed(0)
+    fusion = LateFusion(DIMS, num_classes=4, hidden=6)
+    features = _features()
+    fused = torch.softmax(fusion(features), dim=1).double()
+    experts = [torch.softmax(fusion.heads[m](features[m]), 1).double() for m in DIMS]
+    geometric = torch.stack(experts).prod(0) ** (1 / 3)
+    torch.testing.assert_close(fused, geometric / geometric.sum(1, keepdim=True))
+    assert isinstance(fusion.heads["image"], nn.Sequential)  # hidden=6: an MLP per modality
 
 
 def test_late_fusion_averages_the_heads_of_present_modalities():
@@ -122,6 +142,28 @@ def test_full_tensor_fusion_is_a_linear_map_of_the_outer_product():
     z = [torch.cat([fusion.project[m](features[m]), torch.ones(7, 1)], 1) for m in dims]
     outer = torch.einsum("bi,bj->bij", z[0], z[1]).flatten(1)
     torch.testing.assert_close(fusion(features), fusion.output(outer))
+
+
+def test_two_modality_tensor_fusion_equals_torch_bilinear():
+    torch.manual_seed(0)
+    dims = {"image": 3, "text": 2}
+    fusion = TensorFusion(dims, out_dim=4, small=2)
+    features = _features(dims=dims)
+    z = [torch.cat([fusion.project[m](features[m]), torch.ones(7, 1)], 1) for m in dims]
+    bilinear = nn.Bilinear(3, 3, 4)
+    with torch.no_grad():
+        bilinear.weight.copy_(fusion.output.weight.view(4, 3, 3))
+        bilinear.bias.copy_(fusion.output.bias)
+    torch.testing.assert_close(fusion(features), bilinear(z[0], z[1]))
+
+
+def test_tensor_fusion_refuses_an_output_layer_too_large_for_memory():
+    dims = {m: 8 for m in ("image", "text", "audio", "video")}
+    with pytest.raises(ValueError, match=r"4,426\.2 MB, above max_mb=256; pass rank="):
+        TensorFusion(dims, out_dim=64, small=64)
+    with pytest.raises(ValueError, match=r"above max_mb=0\.01"):
+        TensorFusion(dims, out_dim=8, small=4, max_mb=0.01)
+    assert TensorFusion(dims, out_dim=64, small=64, rank=4).rank == 4  # low rank: no product
 
 
 def test_low_rank_tensor_fusion_equals_its_full_weight_tensor():
@@ -191,6 +233,17 @@ def test_positional_inputs_for_captum():
      "batch sizes differ"),
     (lambda: ConcatFusion(DIMS)({"image": torch.ones(2, 5)}), ValueError,
      r"features\['image'\] must have shape \(B, 6\)"),
+    (lambda: ConcatFusion(DIMS)({"image": torch.ones(2, 6), "text": [[1.0] * 4] * 2}), TypeError,
+     r"features\['text'\] must be a \(B, 4\) tensor, got list"),
+    (lambda: AttentionFusion(DIMS)({"image": torch.ones(2, 6)}, {"image": torch.ones(3, dtype=torch.bool)}),
+     ValueError, r"present\['image'\] must hold one flag per sample, shape \(2,\), got \(3,\)"),
+    (lambda: AttentionFusion(DIMS)({"image": torch.ones(2, 6)}, {"pose": torch.ones(2, dtype=torch.bool)}),
+     ValueError, "present names unknown modality 'pose'"),
+    (lambda: AttentionFusion(DIMS)({"image": torch.ones(2, 6)}, {"image": [True, True]}),
+     TypeError, r"present\['image'\] must be a \(B,\) bool tensor, got list"),
+    (lambda: AttentionFusion(DIMS)({"image": torch.ones(2, 6)}, [True, True]),
+     TypeError, "present must be None or a dict"),
+    (lambda: LateFusion(DIMS, 3, hidden=0), ValueError, "hidden must be >= 1"),
     (lambda: AttentionFusion(DIMS)({"image": torch.ones(2, 6)}, {"image": torch.tensor([True, False])}),
      ValueError, "every modality missing"),
     (lambda: _classifier()({"audio": torch.ones(2, 3)}), ValueError, "holds none of the modalities"),

@@ -24,3 +24,13 @@ def test_markdown_has_one_row_per_term():
     assert rows[0] == "| English | 中文 | in one line |"
     assert len(rows) == 2 + len(TERMS)
     assert "| pooling | 池化 |" in as_markdown()
+
+
+def test_the_terms_lessons_06_to_10_use_are_there():
+    english = {t.english for t in TERMS}
+    for needed in ("late fusion", "product of experts", "tensor fusion", "transfer learning",
+                   "fine-tuning", "calibration", "temperature scaling", "Cohen's kappa",
+                   "McNemar's test", "threshold moving", "knowledge distillation",
+                   "cross-modal attention", "pointing game", "randomisation test",
+                   "noise ceiling", "attribution baseline"):
+        assert needed in english, needed

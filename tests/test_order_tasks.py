@@ -66,3 +66,25 @@ def test_remember_first():
 def test_bad_arguments_are_named(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_word_order_label_gives_the_generators_labels():
+    from mmkit.data import word_order_label
+
+    data = word_order_captions(300, seed=3)
+    assert [word_order_label(t) for t in data["text"]] == data["label"].tolist()
+    assert word_order_label("a small red circle is left of a large blue square") == 1
+    assert word_order_label("a small blue circle is left of a large red square") == 0
+
+
+@pytest.mark.parametrize(("caption", "error", "match"), [
+    (3, TypeError, "caption must be a str, got int"),
+    ("a red circle", ValueError, "two different colours"),
+    ("a red circle is left of a red square", ValueError, "two different colours"),
+    ("a red circle above a blue square", ValueError, "one relation"),
+])
+def test_word_order_label_refuses_other_captions(caption, error, match):
+    from mmkit.data import word_order_label
+
+    with pytest.raises(error, match=match):
+        word_order_label(caption)

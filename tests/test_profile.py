@@ -78,6 +78,22 @@ def test_parameters_and_parameter_bytes_are_what_the_model_holds(device):
     assert parameter_bytes(model.half()) == 2 * 29 + 2 * 6 + 8
 
 
+def test_stored_bytes_see_the_weights_of_a_quantised_model():
+    import warnings
+
+    from mmkit.profile import stored_bytes
+
+    model = nn.Sequential(nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 10))
+    dense = stored_bytes(model)
+    weights = sum(p.numel() * 4 for p in model.parameters())
+    assert weights < dense < weights + 4096  # the weights, plus a small file overhead
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization may warn that it is deprecated
+        quantised = torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+    assert parameter_bytes(quantised) < weights / 10  # the int8 weights are not parameters...
+    assert weights / 4 < stored_bytes(quantised) < weights / 3  # ...but they are stored
+
+
 def test_activation_bytes_count_each_new_block_of_memory_once(device):
     model = nn.Sequential(nn.Linear(4, 10), nn.ReLU(inplace=True), nn.Linear(10, 2)).to(device)
     # Linear 10, in-place ReLU (the same memory), Linear 2: (10 + 2) floats of 4 bytes.

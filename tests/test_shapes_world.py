@@ -320,3 +320,75 @@ def test_describe_and_repr_summarise_the_knobs():
     assert "XOR" in text and "image, text" in text and "audio" in text
     assert "task='xor'" in repr(ds) and "imbalance=0.5" in repr(ds)
     assert list(ShapesWorld.words) == sorted(set(ShapesWorld.words))
+
+
+# ---- backgrounds and distractors (lesson 10) -------------------------------------------------
+
+def test_backgrounds_and_distractors_are_off_by_default_and_change_nothing_else():
+    plain = ShapesWorld(n=6, seed=4, modalities=("image", "text", "video"))
+    busy = ShapesWorld(n=6, seed=4, modalities=("image", "text", "video"), background="texture",
+                       distractors=2)
+    for i in range(6):
+        a, b = plain[i], busy[i]
+        assert "distractor_mask" not in a and "distractors" not in a["attributes"]
+        assert a["text"] == b["text"] and a["label"] == b["label"]
+        assert torch.equal(a["mask"], b["mask"])  # the target is where it was
+        on_target = a["mask"] & (a["image"].sum(0) > 0)
+        assert torch.allclose(a["image"][:, on_target], b["image"][:, on_target], atol=0.51)
+        assert torch.equal(b["video"][0], b["image"])  # frame 0 is still the image
+
+
+def test_distractors_lie_beside_the_target_and_match_its_brightness():
+    world = ShapesWorld(n=30, seed=1, modalities=("image",), distractors=2)
+    touching = 0
+    for i in range(30):
+        s = world[i]
+        assert s["distractor_mask"].any()
+        if (s["distractor_mask"] & s["mask"]).any():  # only when there is no room
+            touching += 1
+            continue
+        assert len(s["attributes"]["distractors"]) == 2
+        near = F.max_pool2d(s["mask"][None, None].float(), 5, stride=1, padding=2)[0, 0] > 0
+        grey = s["image"][:, s["distractor_mask"] & ~near]  # clear of the target's edge
+        assert torch.allclose(grey[0], grey[1]) and torch.allclose(grey[1], grey[2])  # grey
+        inside = s["distractor_mask"] & ~near & (s["image"][0] > 0)
+        colour = s["image"][:, s["mask"]].max(dim=1).values  # the target's colour at full cover
+        assert s["image"][0, inside].max() == pytest.approx(float(colour.mean()), abs=1e-5)
+    assert touching <= 1
+    one = ShapesWorld(n=30, seed=1, modalities=("image",), distractors=1)
+    assert not any((one[i]["distractor_mask"] & one[i]["mask"]).any() for i in range(30))
+
+
+def test_other_coloured_distractors_never_share_the_targets_colour():
+    world = ShapesWorld(n=40, seed=2, modalities=("image",), distractors=1,
+                        distractor_colour="other")
+    for i in range(40):
+        s = world[i]
+        (d,) = s["attributes"]["distractors"]
+        assert d["colour"] in ShapesWorld.colours and d["colour"] != s["attributes"]["colour"]
+
+
+@pytest.mark.parametrize("background", ["noise", "texture"])
+def test_backgrounds_fill_the_picture_below_their_level(background):
+    world = ShapesWorld(n=8, seed=0, modalities=("image",), background=background,
+                        background_level=0.3)
+    for i in range(8):
+        s = world[i]
+        near = F.max_pool2d(s["mask"][None, None].float(), 5, stride=1, padding=2)[0, 0] > 0
+        off = s["image"][:, ~near]  # away from the shape's anti-aliased edge
+        assert off.max() <= 0.3 + 1e-6 and off.mean() > 0.05
+        if background == "noise":
+            assert torch.allclose(off[0], off[1])  # grey noise
+    assert torch.equal(world[3]["image"], world[3]["image"])  # the same every read
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"background": "stripes"}, ValueError, "background"),
+    ({"background": "noise", "background_level": 1.5}, ValueError, "background_level"),
+    ({"distractors": -1}, ValueError, "distractors must be >= 0"),
+    ({"distractors": 1.5}, TypeError, "distractors"),
+    ({"distractor_colour": "pink"}, ValueError, "distractor_colour"),
+])
+def test_bad_scenery_knobs_are_named(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        ShapesWorld(n=2, **kwargs)

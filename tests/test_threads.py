@@ -12,10 +12,12 @@ import mmkit
 from mmkit import core
 
 ROOT = Path(__file__).resolve().parents[1]
+OTHER_RUNNING_TASKS = core._other_running_tasks  # the fixture below replaces it per test
 
 
 @pytest.fixture(autouse=True)
 def keep_threads(monkeypatch):
+    monkeypatch.setattr(core, "_other_running_tasks", lambda: 0)  # a quiet machine
     monkeypatch.delenv("MMKIT_NUM_THREADS", raising=False)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     before = torch.get_num_threads()
@@ -53,6 +55,30 @@ def test_a_quota_below_the_cores_lowers_the_thread_count(monkeypatch):
     assert "4 core(s)" in reason and "quota of 1.5 CPU(s)" in reason
     monkeypatch.setattr(core, "_cgroup_quota", lambda: 0.25)
     assert core.usable_cpus()[0] == 1
+
+
+def test_busy_cores_lower_the_thread_count(monkeypatch):
+    monkeypatch.setattr(core, "_cgroup_quota", lambda: None)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(core, "_other_running_tasks", lambda: 3)
+    count, reason = core.usable_cpus()
+    assert count == 1 and "3 other task(s) running on the machine's 4 core(s)" in reason
+    monkeypatch.setattr(core, "_other_running_tasks", lambda: 9)  # overloaded: still one
+    assert core.usable_cpus()[0] == 1
+    monkeypatch.setattr(core, "_other_running_tasks", lambda: None)  # no /proc: no say
+    assert core.usable_cpus()[0] == 4
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("cpu  1 2 3\nprocs_running 3\nprocs_blocked 0\n", 2),
+    ("procs_running 1\n", 0),
+    ("no such line\n", None),
+])
+def test_other_running_tasks_are_read_from_proc_stat(tmp_path, text, expected):
+    stat = tmp_path / "stat"
+    stat.write_text(text)
+    assert OTHER_RUNNING_TASKS(stat, samples=3) == expected
 
 
 def test_the_affinity_mask_bounds_the_thread_count(monkeypatch):

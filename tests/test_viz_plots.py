@@ -55,3 +55,18 @@ def test_explorers_that_redraw_only_what_moves_look_the_same_as_a_full_redraw(na
     assert (np.abs(shown - before).max(axis=2) > 0).sum() > 50  # the picture changed
     different = np.abs(shown - _full_redraw(explorer.figure)).max(axis=2) > 0
     assert different.sum() < 0.001 * different.size  # a few anti-aliased edge pixels at most
+
+
+def test_trajectory_2d_marks_the_minimum_only_when_given():
+    def bowl(grid):
+        return 0.5 * (grid[..., 0] - 1) ** 2 + 2 * (grid[..., 1] + 0.5) ** 2
+
+    _, ax = viz.new_figure(4, 3)
+    viz.Trajectory2D(ax, bowl, minimum=(1.0, -0.5))
+    marks = [line for line in ax.get_lines() if line.get_label() == "minimum"]
+    assert len(marks) == 1
+    assert np.allclose(np.column_stack(marks[0].get_data()), [[1.0, -0.5]])
+    assert ax.texts, "the contours carry their loss values"
+    _, plain = viz.new_figure(4, 3)
+    viz.Trajectory2D(plain, bowl)
+    assert not [line for line in plain.get_lines() if line.get_label() == "minimum"]

@@ -25,6 +25,24 @@ def test_default_explorer_builds_with_three_methods(explorer):
     assert _weights_shown(explorer).shape == (2, 16)
 
 
+def _chance_line(explorer):
+    ax = explorer.figure.axes[0]
+    return [line for line in ax.get_lines() if line.get_label().startswith("chance")]
+
+
+def test_chance_line_is_the_share_of_the_most_common_class(explorer):
+    (line,) = _chance_line(explorer)
+    assert line.get_ydata()[0] == pytest.approx(0.5, abs=0.05)  # balanced binary xor
+    data = dict(explorer.data)
+    data["label"] = torch.arange(len(data["label"])) % 10  # ten classes, as AVDigits has
+    data["label"][:40] = 3  # class 3 the most common: 40 + its share of the rest
+    ten = fusion_explorer(explorer.models, data)
+    (line,) = _chance_line(ten)
+    expected = float(torch.bincount(data["label"]).max()) / len(data["label"])
+    assert line.get_ydata()[0] == pytest.approx(expected)
+    assert expected < 0.5 and f"chance ({expected:.2f})" == line.get_label()
+
+
 def test_noise_slider_changes_bars_and_weights_image(explorer):
     explorer.controls["modality"].value = "image"
     explorer.controls["noise"].value = 0.0

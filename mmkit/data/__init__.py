@@ -1,11 +1,19 @@
 """Datasets of dict samples: {"image", "text", "audio", "video", "label", ...}.
 
+<<<<<<< HEAD
 Synthetic, with known ground truth: ShapesWorld (four modalities), StickFigures (pose).
 Real: AVDigits (handwritten + spoken digits; spoken_digit_clips: each clip once). Text
 tasks where word order decides (order_tasks: word_order_captions, remember_first).
 Loaders for data you bring: CocoCaptions, Flickr8kCaptions, SpokenDigitFolder, VideoFrames,
 read_video_file. For training: class weights, oversampling and minority augmentation
 (rebalance), modality dropout.
+=======
+Synthetic, with known ground truth: ShapesWorld (four modalities), Scenes (1-3 objects,
+their relations and captions), StickFigures (pose).
+Real: AVDigits (handwritten + spoken digits). Loaders for data you bring: CocoCaptions,
+Flickr8kCaptions, SpokenDigitFolder, VideoFrames, read_video_file. For training: class
+weights, oversampling and minority augmentation (rebalance), modality dropout.
+>>>>>>> issue-16
 """
 
 from mmkit.data.avdigits import AVDigits, spoken_digit_clips
@@ -19,8 +27,9 @@ from mmkit.data.loaders import (
     read_video_file,
 )
 from mmkit.data.modality_dropout import ModalityDropout, drop_modalities
-from mmkit.data.order_tasks import remember_first, word_order_captions
+from mmkit.data.order_tasks import remember_first, word_order_captions, word_order_label
 from mmkit.data.rebalance import augment_minority, class_weights, oversample, oversample_indices
+from mmkit.data.scenes import Scenes
 from mmkit.data.shapes_world import ShapesWorld
 from mmkit.data.stick_figures import StickFigures
 from mmkit.data.tensors import count_rows, take_rows, to_tensors
@@ -30,6 +39,7 @@ __all__ = [
     "CocoCaptions",
     "Flickr8kCaptions",
     "ModalityDropout",
+    "Scenes",
     "ShapesWorld",
     "SpokenDigitFolder",
     "StickFigures",
@@ -48,4 +58,5 @@ __all__ = [
     "take_rows",
     "to_tensors",
     "word_order_captions",
+    "word_order_label",
 ]

@@ -57,9 +57,33 @@ def default_root() -> Path:
     return data_dir() / "spoken_digits"
 
 
+# The accents of the data file, by their espeak-ng codes (see data/README.md), in words.
+ACCENT_NAMES = {
+    "en-us": "American English",
+    "en-us-nyc": "New York English",
+    "en-gb": "British English",
+    "en-gb-x-rp": "Received Pronunciation",
+    "en-gb-x-gbclan": "Lancaster English",
+    "en-gb-x-gbcwmd": "West Midlands English",
+    "en-gb-scotland": "Scottish English",
+    "en-029": "Caribbean English",
+    "cmn-latn-pinyin": "Mandarin",
+}
+
+
 def accent(voice: str) -> str:
     """The accent (espeak-ng language) of a voice id: "en-gb-scotland+m5" -> "en-gb-scotland"."""
     return voice.split("+")[0]
+
+
+def accent_name(code: str) -> str:
+    """An accent's code in words: "en-029" -> "Caribbean English" (a voice id works too)."""
+    if not isinstance(code, str):
+        raise TypeError(f"code must be an accent code (str) such as 'en-029', got {type(code).__name__}")
+    code = accent(code)
+    if code not in ACCENT_NAMES:
+        raise ValueError(f"unknown accent {code!r}; the data has {sorted(ACCENT_NAMES)}")
+    return ACCENT_NAMES[code]
 
 
 def is_test_voice(voice: str, held_out: str = "voices") -> bool:

@@ -56,6 +56,27 @@ def word_order_captions(n: int, seed: int = 0) -> dict:
     return {"text": texts, "label": torch.from_numpy(labels)}
 
 
+def word_order_label(caption: str) -> int:
+    """The label ``word_order_captions`` gives a caption of its form: 1 when the warmer
+    colour is on the left, 0 when it is on the right.
+
+    "a small red circle is left of a large blue square" -> 1 (red, the warmer, is left).
+    """
+    if not isinstance(caption, str):
+        raise TypeError(f"caption must be a str, got {type(caption).__name__}")
+    words = caption.split()
+    colours = [w for w in words if w in WARMTH]
+    relations = [w for w in words if w in RELATIONS]
+    if len(colours) != 2 or colours[0] == colours[1] or len(relations) != 1:
+        raise ValueError(
+            "caption must name two different colours of "
+            f"{WARMTH} and one relation of {RELATIONS}, like 'a small red circle is left of a "
+            f"large blue square'; got {caption!r}"
+        )
+    first_is_warmer = WARMTH.index(colours[0]) < WARMTH.index(colours[1])
+    return int((relations[0] == "left") == first_is_warmer)
+
+
 def remember_first(n: int, length: int, seed: int = 0, distractors: int = 10) -> dict:
     """n sequences of ``length`` token ids: a key (1 or 2) first, then random distractors.
 

@@ -13,6 +13,13 @@ and the ground truth: "label" (int), "attributes" (dict), "mask" (bool (H, W): p
 centre lies inside the shape), "video_mask" (bool (T, H, W)) and "label_modalities".
 Pixel (row i, column j) is centred at (x=j, y=i), as matplotlib's imshow draws it.
 
+Two knobs make the picture harder to explain away, both off by default (lesson 10):
+``background`` ("noise" or "texture") puts the shape on a grey pixel-noise or a smooth
+coloured texture instead of black, and ``distractors`` adds that many other shapes that
+the label is not about — grey ones as bright as the target by default, or of other colours
+(``distractor_colour="other"``). The caption and the sound still describe the target only;
+"mask" is the target's pixels, "distractor_mask" the distractors'.
+
 A missing modality (see ``missing_prob``) is left out of the sample: its key is absent, so a
 model cannot use it by accident. ``mmkit.data.collate.collate`` fills in zeros and adds a
 ``f"{m}_present"`` flag. Every sample keeps at least one modality.
@@ -53,6 +60,8 @@ _SYNONYMS = {
 }
 _TEMPLATE_WORDS = ("a", "the", "moving", "moves", "that", "is", "and")
 _CAPTION_KNOBS = ("synonyms", "word_order", "wrong_word")
+BACKGROUNDS = (None, "noise", "texture")
+DISTRACTOR_COLOURS = ("grey", "other")
 
 TASKS = {  # task -> (class names, modalities that carry the label, how it is defined)
     "shape": (SHAPES, MODALITIES, "the shape (image, video, caption, waveform)"),
@@ -229,6 +238,16 @@ class ShapesWorld(Dataset):
             word swapped for a synonym, "ball" for "circle"), "word_order" (one of three
             other word orders), "wrong_word" (one attribute word replaced by a wrong one).
         modalities: which modalities to render (all four by default; fewer is faster).
+        background: None (black), "noise" (grey pixel noise, uniform in [0, background_level])
+            or "texture" (a smooth random colour texture in [0, background_level]); the
+            shape is drawn over it. Image and video (the same background in every frame).
+        background_level: the brightest a background pixel gets (default 0.4).
+        distractors: how many extra shapes to draw (default 0), each of a random shape and
+            size, at a random place clear of the target's start and of each other (where the
+            image has no room, as close to clear as it gets); they never move, and the label
+            is never about them. distractor_colour: "grey" (default; an achromatic grey as bright as
+            the target's colour on average) or "other" (a random colour other than the
+            target's). Their pixels are "distractor_mask"; "attributes" lists them.
     """
 
     tasks = tuple(TASKS)
@@ -238,7 +257,8 @@ class ShapesWorld(Dataset):
 
     def __init__(self, n=1000, image_size=32, seed=0, task="shape", noise=None,
                  imbalance=None, missing_prob=0.0, frames=8, sample_rate=8000, duration=0.5,
-                 caption_variation=None, modalities=MODALITIES):
+                 caption_variation=None, modalities=MODALITIES, background=None,
+                 background_level=0.4, distractors=0, distractor_colour="grey"):
         self.n = check_int(n, "n", minimum=1)
         self.image_size = check_int(image_size, "image_size", minimum=8)
         self.seed = check_int(seed, "seed", minimum=0)
@@ -273,6 +293,11 @@ class ShapesWorld(Dataset):
             for key in _CAPTION_KNOBS
         }
         self.imbalance = imbalance
+        self.background = check_choice(background, "background", BACKGROUNDS)
+        self.background_level = _check_probability(background_level, "background_level")
+        self.distractors = check_int(distractors, "distractors", minimum=0)
+        self.distractor_colour = check_choice(distractor_colour, "distractor_colour",
+                                              DISTRACTOR_COLOURS)
         self.classes, self.label_modalities, self.rule = TASKS[self.task]
         proportions = _class_proportions(imbalance, len(self.classes))
 
@@ -386,6 +411,12 @@ class ShapesWorld(Dataset):
                                         self.image_size)
             coverage = np.clip(0.5 - distance, 0, 1)  # fraction of the pixel inside the edge
             rgb = coverage[:, None] * _RGB[self._scene["colour"][i]][None, :, None, None]
+            if self.background is not None or self.distractors:
+                scene, extra = self._scenery(i, attributes)
+                # the shape over the scenery, as paint over paper: coverage decides the mix
+                rgb = rgb + (1 - coverage[:, None]) * scene[None]
+                sample["distractor_mask"] = torch.from_numpy(extra["mask"])
+                attributes["distractors"] = extra["shapes"]
             if "image" in wanted:
                 sample["image"] = self._noisy(rgb[0], i, "image", 0, 1)
                 sample["mask"] = torch.from_numpy(distance[0] <= 0)
@@ -405,6 +436,54 @@ class ShapesWorld(Dataset):
                       label_modalities=self.label_modalities)
         return sample
 
+    def _scenery(self, index: int, attributes: dict) -> tuple[np.ndarray, dict]:
+        """What lies behind the target: the background with the distractors painted on it,
+        (3, H, W) in [0, 1], and the distractors' mask and attributes. Drawn from its own
+        random stream, so switching the knobs on changes nothing else about a scene."""
+        size = self.image_size
+        rng = np.random.default_rng([self.seed, 4, index])
+        if self.background == "noise":
+            scene = np.repeat(rng.uniform(0, self.background_level, (1, size, size)), 3, axis=0)
+        elif self.background == "texture":
+            coarse = torch.from_numpy(rng.uniform(0, 1, (1, 3, 5, 5)))
+            smooth = torch.nn.functional.interpolate(coarse, size=(size, size), mode="bicubic",
+                                                     align_corners=True)[0].numpy()
+            scene = self.background_level * np.clip(smooth, 0, 1)
+        else:
+            scene = np.zeros((3, size, size))
+        mask = np.zeros((size, size), dtype=bool)
+        shapes = []
+        target = np.array([attributes["x"], attributes["y"]])
+        reach = _TRIANGLE_R * attributes["radius"]
+        target_colour = COLOURS.index(attributes["colour"])
+        for _ in range(self.distractors):
+            shape = SHAPES[rng.integers(len(SHAPES))]
+            radius = _RADIUS[rng.integers(len(_RADIUS))] * size
+            extent = _TRIANGLE_R * radius
+            # a place clear of the target and of the distractors so far, at random among
+            # the pixel centres that are; if none is, the one farthest from them all
+            axis = np.arange(np.ceil(extent), np.floor(size - 1 - extent) + 1)
+            centres = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)
+            others = [(target, reach)] + [(np.array([d["x"], d["y"]]), _TRIANGLE_R * d["radius"])
+                                          for d in shapes]
+            gap = np.min([np.linalg.norm(centres - c, axis=1) - r - extent - 1
+                          for c, r in others], axis=0)
+            clear = np.flatnonzero(gap > 0)
+            best = centres[rng.choice(clear)] if len(clear) else centres[np.argmax(gap)]
+            if self.distractor_colour == "grey":
+                colour = np.full(3, _RGB[target_colour].mean())
+                name = "grey"
+            else:
+                pick = (target_colour + 1 + rng.integers(len(COLOURS) - 1)) % len(COLOURS)
+                colour, name = _RGB[pick], COLOURS[pick]
+            distance = _signed_distance(shape, radius, best[:1], best[1:], size)[0]
+            coverage = np.clip(0.5 - distance, 0, 1)
+            scene = coverage * colour[:, None, None] + (1 - coverage) * scene
+            mask |= distance <= 0
+            shapes.append({"shape": shape, "colour": name, "x": float(best[0]),
+                           "y": float(best[1]), "radius": float(radius)})
+        return scene, {"mask": mask, "shapes": shapes}
+
     def _noisy(self, clean: np.ndarray, index: int, modality: str, low, high) -> torch.Tensor:
         std = self.noise[modality]
         if std > 0:
@@ -420,7 +499,12 @@ class ShapesWorld(Dataset):
             f"task={self.task!r}, noise={self.noise}, imbalance={self.imbalance}, "
             f"missing_prob={self.missing_prob}, frames={self.frames}, "
             f"sample_rate={self.sample_rate}, duration={self.duration}, "
-            f"caption_variation={self.caption_variation}, modalities={self.modalities})"
+            f"caption_variation={self.caption_variation}, modalities={self.modalities}"
+            + (f", background={self.background!r}, background_level={self.background_level}"
+               if self.background is not None else "")
+            + (f", distractors={self.distractors}, distractor_colour={self.distractor_colour!r}"
+               if self.distractors else "")
+            + ")"
         )
 
     def describe(self) -> str:
@@ -441,4 +525,8 @@ class ShapesWorld(Dataset):
             "missing: " + ", ".join(f"{m} {r:.1%}" for m, r in
                                     zip(self.modalities, missing, strict=True)),
             f"caption variation: {self.caption_variation}",
+            *([f"background: {self.background} (up to {self.background_level})"]
+              if self.background is not None else []),
+            *([f"distractors: {self.distractors} per image ({self.distractor_colour}), never "
+               "the label's object"] if self.distractors else []),
         ])

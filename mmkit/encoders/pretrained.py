@@ -181,3 +181,158 @@ def resnet18_features(weights=None, normalize: bool = True) -> PretrainedEncoder
         _load_into(backbone, state, path)
         encoder.pretrained, encoder.weights_path = True, path
     return encoder.eval()
+
+
+# ---- small encoders pretrained by the kit, shipped in data/pretrained/ -------------------------
+#
+# VGG16's and BERT's weights are hundreds of megabytes and need a network to fetch. So that
+# transfer learning can be shown on every machine, the kit ships two small encoders that
+# data/make_pretrained_encoders.py pretrained on *other* ShapesWorld tasks than the ones the
+# lessons use them for: an image CNN trained to name a scene's shape, colour and size, and a
+# tiny BERT-like text encoder trained by masked-language modelling on captions.
+
+SHAPES_CNN_FILE = "shapes_cnn.pt"
+TINY_BERT_FILE = "tiny_bert.pt"
+
+
+class TinyBert(nn.Module):
+    """A BERT-like text encoder, small: ids (B, L) -> token states (B, L, dim).
+
+    As in BERT: a token embedding plus a *learned* position embedding, then ``layers``
+    Transformer encoder blocks; every token's output depends on the whole caption. It has
+    its own vocabulary (``vocab``, with a "<mask>" token for its pretraining): ids from any
+    other tokenizer point at the wrong rows of its embedding table.
+
+    ``token_states(ids)`` is BERT's last hidden state, one vector per token (B, L, dim);
+    ``forward(ids)`` pools it to one vector per caption, the mean over the real tokens
+    (B, dim), so that it can stand beside the kit's other encoders (``out_dim`` = dim).
+    ``mlm_head`` predicts a masked token from its state (used only in pretraining).
+    """
+
+    def __init__(self, vocab_size: int, dim: int = 48, heads: int = 2, layers: int = 2,
+                 feedforward: int = 96, max_len: int = 16, padding_idx: int = 0):
+        super().__init__()
+        from mmkit.encoders.text import TransformerLayer, _embedding
+
+        self.embedding = _embedding(vocab_size, dim, padding_idx)
+        self.position = nn.Embedding(check_int(max_len, "max_len", minimum=1), dim)
+        self.layers = nn.ModuleList(TransformerLayer(dim, heads, feedforward)
+                                    for _ in range(check_int(layers, "layers", minimum=1)))
+        self.mlm_head = nn.Linear(dim, vocab_size)
+        self.padding_idx, self.max_len, self.out_dim = padding_idx, max_len, dim
+        self.config = {"vocab_size": vocab_size, "dim": dim, "heads": heads, "layers": layers,
+                       "feedforward": feedforward, "max_len": max_len,
+                       "padding_idx": padding_idx}
+        self.vocab = None
+        self.pretrained, self.weights_path = False, None
+
+    def token_states(self, ids: torch.Tensor) -> torch.Tensor:
+        from mmkit.encoders.text import _check_ids
+
+        _check_ids(ids, self.embedding.num_embeddings)
+        if ids.shape[1] > self.max_len:
+            raise ValueError(f"ids has {ids.shape[1]} tokens per row, more than max_len="
+                             f"{self.max_len}; truncate the captions")
+        real = ids != self.padding_idx
+        x = self.embedding(ids) + self.position.weight[: ids.shape[1]]
+        padding = ~real & real.any(dim=1, keepdim=True)  # an empty caption attends to padding
+        for layer in self.layers:
+            x = layer(x, padding)
+        return x
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        from mmkit.encoders.text import masked_mean
+
+        return masked_mean(self.token_states(ids), ids != self.padding_idx)
+
+
+def _kit_weights(weights, filename: str, builder: str) -> Path | None:
+    """None (random weights), "auto" (data/pretrained/<filename>) or a path -> a file or None."""
+    if weights is None:
+        return None
+    if isinstance(weights, str) and weights == "auto":
+        from mmkit.files import data_dir
+
+        path = data_dir() / "pretrained" / filename
+    elif isinstance(weights, (str, Path)):
+        path = Path(weights)
+    else:
+        raise TypeError(f"weights must be None, 'auto' or a path to a .pt file, got {weights!r}")
+    if path.is_file():
+        return path
+    warnings.warn(f"{builder}: no weights file at {path}; going on with RANDOM weights "
+                  f"(encoder.pretrained is False). data/make_pretrained_encoders.py makes it.",
+                  UserWarning, stacklevel=3)
+    return None
+
+
+def _load_kit_file(path: Path, kind: str) -> dict:
+    content = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(content, dict) or content.get("kind") != kind:
+        raise ValueError(f"{path} is not a kit file of kind {kind!r} (made by "
+                         "data/make_pretrained_encoders.py)")
+    return content
+
+
+SHAPES_CNN_CONFIG = {"in_channels": 3, "channels": (8, 16), "out_dim": 64, "pooled_size": 2}
+
+
+def shapes_image_cnn(weights="auto"):
+    """The kit's image encoder pretrained on ShapesWorld: an ``ImageCNN`` (two conv blocks,
+    64 features) trained to name the shape, colour and size of 32x32 scenes. Images
+    (N, 3, H, W) in [0, 1] -> (N, 64).
+
+    weights: "auto" (data/pretrained/shapes_cnn.pt), a path, or None for the same
+    architecture with random weights (training from scratch). ``.pretrained`` says which,
+    ``.pretraining`` what it was trained on and its held-out scores; returned in eval mode,
+    like the torchvision backbones above.
+    """
+    from mmkit.encoders.image import ImageCNN
+
+    encoder = ImageCNN(**SHAPES_CNN_CONFIG)
+    encoder.pretrained, encoder.weights_path, encoder.pretraining = False, None, None
+    path = _kit_weights(weights, SHAPES_CNN_FILE, "shapes_image_cnn")
+    if path is not None:
+        content = _load_kit_file(path, "shapes_cnn")
+        _load_into(encoder, content["state_dict"], path)
+        encoder.pretrained, encoder.weights_path = True, path
+        encoder.pretraining = {"trained_on": content["trained_on"],
+                               "held_out_accuracy": dict(content["held_out_accuracy"])}
+    return encoder.eval()
+
+
+def tiny_bert(weights="auto") -> TinyBert:
+    """The kit's BERT-like text encoder, pretrained by masked-language modelling on
+    ShapesWorld captions; ``.vocab`` is its own vocabulary (encode captions with it).
+
+    weights: "auto" (data/pretrained/tiny_bert.pt), a path, or None for the same
+    architecture and vocabulary with random weights (training from scratch).
+    """
+    from mmkit.preprocess.text import Vocabulary
+
+    path = _kit_weights(weights, TINY_BERT_FILE, "tiny_bert")
+    content = None
+    if path is not None:
+        content = _load_kit_file(path, "tiny_bert")
+        tokens = list(content["vocab"])
+        config = dict(content["config"])
+    else:
+        tokens = tiny_bert_vocabulary().tokens
+        config = {"vocab_size": len(tokens)}
+    encoder = TinyBert(**config)
+    encoder.vocab = Vocabulary(tokens, num_specials=3)
+    encoder.pretraining = None
+    if content is not None:
+        _load_into(encoder, content["state_dict"], path)
+        encoder.pretrained, encoder.weights_path = True, path
+        encoder.pretraining = {"trained_on": content["trained_on"],
+                               "held_out_masked_accuracy": content["held_out_masked_accuracy"]}
+    return encoder.eval()
+
+
+def tiny_bert_vocabulary():
+    """The tiny BERT's vocabulary: <pad>, <unk>, <mask>, then every word ShapesWorld writes."""
+    from mmkit.data.shapes_world import ShapesWorld
+    from mmkit.preprocess.text import Vocabulary
+
+    return Vocabulary(["<pad>", "<unk>", "<mask>", *ShapesWorld.words], num_specials=3)

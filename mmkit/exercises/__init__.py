@@ -6,16 +6,21 @@ wrong answer, so a notebook full of exercises still runs top to bottom.
 """
 
 from mmkit.exercises.audio_video import check_deltas, check_local_soft_argmax, check_pck
-from mmkit.exercises.challenges import check_balanced_accuracy, check_class_weights
+from mmkit.exercises.challenges import (
+    check_balanced_accuracy,
+    check_class_weights,
+    check_distillation_loss,
+)
 from mmkit.exercises.data import check_add_noise, check_htk_mel, check_normalize, check_stft_frames
-from mmkit.exercises.evaluation import check_cost_threshold, check_macro_f1
-from mmkit.exercises.explain import check_pointing_hit, check_saliency
+from mmkit.exercises.evaluation import check_cost_threshold, check_ece, check_macro_f1
+from mmkit.exercises.explain import check_pointing_hit, check_saliency, check_smoothgrad
 from mmkit.exercises.feedback import Feedback
-from mmkit.exercises.fusion import check_fusion_weights
+from mmkit.exercises.fusion import check_fusion_weights, check_late_fusion, check_low_rank_weight
 from mmkit.exercises.images import (
     check_cnn_params,
     check_conv_output_size,
     check_max_pool,
+    check_padding_for,
     check_receptive_field,
 )
 from mmkit.exercises.math import (
@@ -26,6 +31,11 @@ from mmkit.exercises.math import (
     check_mse_gradient,
     check_softmax,
 )
+from mmkit.exercises.project import (
+    check_keras_vgg_preprocess,
+    check_mean_pool,
+    check_shuffled_split,
+)
 from mmkit.exercises.text import (
     check_attention,
     check_attention_mask,
@@ -33,6 +43,7 @@ from mmkit.exercises.text import (
     check_lstm_step,
     check_transformer_params,
 )
+from mmkit.exercises.vit import check_cross_attention, check_patchify, check_tokens_and_flops
 
 __all__ = [
     "Feedback",
@@ -45,24 +56,36 @@ __all__ = [
     "check_cnn_params",
     "check_conv_output_size",
     "check_cost_threshold",
+    "check_cross_attention",
     "check_cross_entropy",
     "check_deltas",
+    "check_distillation_loss",
+    "check_ece",
     "check_fusion_weights",
     "check_gradient_step",
     "check_gru_step",
     "check_htk_mel",
+    "check_keras_vgg_preprocess",
+    "check_late_fusion",
     "check_learning_rate",
     "check_local_soft_argmax",
+    "check_low_rank_weight",
     "check_lstm_step",
     "check_macro_f1",
     "check_max_pool",
+    "check_mean_pool",
     "check_mse_gradient",
     "check_normalize",
+    "check_padding_for",
+    "check_patchify",
     "check_pck",
     "check_pointing_hit",
     "check_receptive_field",
     "check_saliency",
+    "check_shuffled_split",
+    "check_smoothgrad",
     "check_softmax",
     "check_stft_frames",
+    "check_tokens_and_flops",
     "check_transformer_params",
 ]

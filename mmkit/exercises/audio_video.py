@@ -19,6 +19,11 @@ def check_pck(fn: Callable) -> Feedback:
     """
 
     def checks() -> str:
+        from mmkit.encoders.pose import pck as kit_pck
+
+        if fn is kit_pck:
+            raise Wrong("that is the kit's pck (mmkit.encoders.pose.pck), not yours: write the "
+                        "function body yourself")
         # Four figures of different heights in a 32 x 32 image, five joints each. Each error
         # is chosen so that one typical mistake, and only it, changes the answer.
         height = torch.tensor([10.0, 20.0, 12.0, 16.0])
@@ -60,7 +65,7 @@ def check_pck(fn: Callable) -> Feedback:
             raise Wrong("uses <: a joint exactly at alpha * height counts as correct (<=)")
         if abs(value - expected) > 1e-6:
             raise Wrong(f"returned {value:.4f}, expected {expected:.4f}")
-        return f"correct: PCK@0.1 = {expected:.2f} on the test figures"
+        return f"correct: PCK@0.1 = {expected:.2f} on the checker's own made-up figures"
 
     return run("pck", checks)
 

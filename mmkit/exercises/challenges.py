@@ -1,4 +1,5 @@
-"""Lesson 09 self-checks: inverse-frequency class weights and balanced accuracy."""
+"""Lesson 09 self-checks: inverse-frequency class weights, balanced accuracy, and the
+distillation loss."""
 
 from collections.abc import Callable
 
@@ -88,3 +89,50 @@ def check_balanced_accuracy(fn: Callable) -> Feedback:
         return "correct: the mean of the per-class recalls, equal to mmkit.metrics"
 
     return run("balanced accuracy", checks)
+
+
+def check_distillation_loss(fn: Callable) -> Feedback:
+    """Exercise: write ``distillation_loss(student_logits, teacher_logits, labels, T, alpha)``
+    -> a 0-d tensor: alpha · T² · KL(softmax(teacher / T) ‖ softmax(student / T)), averaged
+    over the batch, plus (1 − alpha) · cross-entropy(student, labels) (Hinton et al., 2015).
+    """
+    import torch.nn.functional as F
+
+    def reference(s, t, y, temperature, alpha):
+        soft = F.kl_div(F.log_softmax(s / temperature, 1), F.softmax(t / temperature, 1),
+                        reduction="batchmean") * temperature**2
+        return alpha * soft + (1 - alpha) * F.cross_entropy(s, y)
+
+    def checks() -> str:
+        g = torch.Generator().manual_seed(0)
+        s, t = torch.randn(6, 4, generator=g) * 2, torch.randn(6, 4, generator=g) * 3
+        y = torch.tensor([0, 1, 2, 3, 0, 1])
+        got = number(call(fn, s.clone(), t.clone(), y.clone(), 4.0, 0.7), "the loss")
+        want = float(reference(s, t, y, 4.0, 0.7))
+        if abs(got - want) < 1e-5:
+            pass
+        elif abs(got - float(reference(s, t, y, 4.0, 0.7) - 0.7 * reference(s, t, y, 4.0, 1.0)
+                              + 0.7 * reference(s, t, y, 4.0, 1.0) / 16)) < 1e-5:
+            raise Wrong("the soft part is missing its factor T²: at temperature T its gradients "
+                        "shrink by 1/T², so multiply the KL term by T² to keep its weight")
+        elif abs(got - float(0.7 * F.kl_div(F.log_softmax(t / 4, 1), F.softmax(s / 4, 1),
+                                            reduction="batchmean") * 16
+                              + 0.3 * F.cross_entropy(s, y))) < 1e-5:
+            raise Wrong("the KL is the wrong way round: the teacher's probabilities are the "
+                        "target, F.kl_div(log_softmax(student / T), softmax(teacher / T))")
+        elif abs(got - float(0.7 * F.kl_div(F.log_softmax(s / 4, 1), F.softmax(t, 1),
+                                            reduction="batchmean") * 16
+                              + 0.3 * F.cross_entropy(s, y))) < 1e-5:
+            raise Wrong("the teacher's logits need the temperature too: softmax(teacher / T)")
+        elif abs(got - float(reference(s, t, y, 4.0, 0.3))) < 1e-5:
+            raise Wrong("alpha weighs the soft (teacher) part and 1 - alpha the labels; they "
+                        "are swapped")
+        else:
+            raise Wrong(f"expected {want:.4f} for T = 4, alpha = 0.7; got {got:.4f}")
+        if abs(number(call(fn, s, t, y, 1.0, 0.0), "the loss") - float(F.cross_entropy(s, y))) > 1e-5:
+            raise Wrong("with alpha = 0 it must be the plain cross-entropy with the labels")
+        if abs(number(call(fn, t.clone(), t.clone(), y, 2.0, 1.0), "the loss")) > 1e-5:
+            raise Wrong("a student equal to its teacher, with alpha = 1, must have loss 0")
+        return "correct: the teacher's softened probabilities as targets, T² times the KL"
+
+    return run("distillation loss", checks)

@@ -1,4 +1,5 @@
-"""Lesson 08 self-checks: macro-F1 from a confusion matrix; a threshold chosen by cost."""
+"""Lesson 08 self-checks: macro-F1 from a confusion matrix; a threshold chosen by cost; the
+expected calibration error."""
 
 import math
 from collections.abc import Callable
@@ -123,3 +124,61 @@ def check_cost_threshold(fn: Callable) -> Feedback:
         return "correct: the threshold with the lowest expected cost"
 
     return run("cost-optimal threshold", checks)
+
+
+def _ece(confidence, correct, n_bins: int) -> float:
+    from mmkit.metrics.calibration import _uniform_bins
+
+    bins = _uniform_bins(confidence, n_bins)
+    total = 0.0
+    for b in np.unique(bins):
+        inside = bins == b
+        total += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
+    return float(total)
+
+
+def check_ece(fn: Callable) -> Feedback:
+    """Exercise: write ``ece(confidence, correct, n_bins)`` -> the expected calibration
+    error: n_bins equal bins of [0, 1] (an edge value in the lower bin), Σ over non-empty
+    bins of (share of samples) × |accuracy − mean confidence|."""
+
+    def checks() -> str:
+        rng = np.random.default_rng(5)
+        edges = np.linspace(0, 1, 11)
+        # some confidences exactly on bin edges, the rest random; over-confident above 0.65,
+        # under-confident below, so that gaps of both signs occur
+        confidence = np.r_[edges[4:10], rng.uniform(0.3, 1.0, 54).round(3)]
+        right_rate = np.where(confidence > 0.65, confidence - 0.25, confidence + 0.25)
+        correct = (rng.random(60) < right_rate).astype(float)
+        got = number(_call(fn, confidence.copy(), correct.copy(), 10), "the ECE")
+        want = _ece(confidence, correct, 10)
+        if math.isnan(got):
+            raise Wrong("returned NaN: an empty bin has no mean; skip the empty bins")
+        if math.isclose(got, want, abs_tol=1e-9):
+            pass
+        elif math.isclose(got, abs(correct.mean() - confidence.mean()), abs_tol=1e-9):
+            raise Wrong("one gap over all samples: over- and under-confidence in different "
+                        "bins cancel that way; take the gap in each bin, then the weighted sum")
+        else:
+            bins = np.searchsorted(edges[1:-1], confidence)
+            plain = np.mean([abs(correct[bins == b].mean() - confidence[bins == b].mean())
+                             for b in np.unique(bins)])
+            upper = np.searchsorted(edges[1:-1], confidence, side="right")
+            upper_ece = sum((upper == b).mean() * abs(correct[upper == b].mean()
+                                                      - confidence[upper == b].mean())
+                            for b in np.unique(upper))
+            if math.isclose(got, plain, abs_tol=1e-9):
+                raise Wrong("a plain mean of the bins' gaps: weigh each bin by its share of "
+                            "the samples, so a bin of 2 samples counts less than one of 20")
+            if math.isclose(got, upper_ece, abs_tol=1e-9):
+                raise Wrong("a confidence exactly on a bin edge (0.7, say) must go to the "
+                            "lower bin, (0.6, 0.7]: np.searchsorted(edges[1:-1], c) does that")
+            raise Wrong(f"expected {want:.4f}, got {got:.4f}")
+        calibrated = _ece(np.full(10, 0.8), np.array([1.0] * 8 + [0.0] * 2), 5)
+        got = number(_call(fn, np.full(10, 0.8), np.array([1.0] * 8 + [0.0] * 2), 5), "the ECE")
+        if not math.isclose(got, calibrated, abs_tol=1e-9):
+            raise Wrong(f"always 0.8 sure and right 8 times in 10 is calibrated: expected "
+                        f"{calibrated:.4f}, got {got:.4f}")
+        return "correct: the bins' gaps between accuracy and confidence, weighted by their size"
+
+    return run("expected calibration error", checks)

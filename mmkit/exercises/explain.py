@@ -1,4 +1,4 @@
-"""Lesson 10 self-checks: a saliency map, and the pointing game's hit test."""
+"""Lesson 10 self-checks: a saliency map, SmoothGrad, and the pointing game's hit test."""
 
 from collections.abc import Callable
 
@@ -155,3 +155,45 @@ def check_pointing_hit(fn: Callable) -> Feedback:
 
     return run("pointing-game hit", checks)
 
+
+
+def check_smoothgrad(fn: Callable) -> Feedback:
+    """Exercise: write ``smoothgrad(f, images, target, noise)`` -> (B, H, W): the mean over
+    the N draws of ``noise`` (N, B, C, H, W) of the saliency map of ``images + noise[k]``
+    (Smilkov et al., 2017)."""
+
+    def saliency_of(f, x, target):
+        x = x.clone().requires_grad_()
+        grad = torch.autograd.grad(f(x).gather(1, target[:, None]).sum(), x)[0]
+        return grad
+
+    def checks() -> str:
+        model, images = _classifier()
+
+        def f(x):
+            return model({"image": x})
+
+        target = torch.tensor([2, 0, 1])
+        noise = 0.2 * torch.randn(6, *images.shape, generator=torch.Generator().manual_seed(4))
+        out = call(fn, f, images.clone(), target.clone(), noise.clone()).detach().float()
+        grads = torch.stack([saliency_of(f, images + n, target) for n in noise])  # (N, B, C, H, W)
+        expected = grads.abs().amax(dim=2).mean(dim=0)
+        if out.shape != expected.shape:
+            raise Wrong(f"returned shape {tuple(out.shape)}, expected {tuple(expected.shape)}: "
+                        "one map per image, (B, H, W)")
+        if _close(out, saliency_of(f, images, target).abs().amax(dim=1)):
+            raise Wrong("this is the plain saliency of the images: add each noise draw, "
+                        "images + noise[k], and average the maps")
+        if _close(out, grads.mean(dim=0).abs().amax(dim=1)):
+            raise Wrong("averages the gradients first, then takes |.| and the max: take each "
+                        "draw's saliency map (|gradient|, max over channels), then average")
+        if _close(out, grads.abs().amax(dim=2).sum(dim=0)):
+            raise Wrong("sums the maps: divide by the number of draws (the mean)")
+        if _close(out, saliency_of(f, images + noise.mean(dim=0), target).abs().amax(dim=1)):
+            raise Wrong("adds the mean noise once: each draw gives its own noisy copy and map")
+        if not _close(out, expected):
+            raise Wrong(f"differs from the mean saliency of the noisy copies by up to "
+                        f"{float((out - expected).abs().max()):.2e}")
+        return "correct: the saliency maps of the noisy copies, averaged"
+
+    return run("SmoothGrad", checks)

@@ -1,5 +1,6 @@
-"""Lesson 03 self-checks: the output size of a convolution, max pooling with unfold, the
-parameters of a CNN, and the receptive field of a stack of layers."""
+"""Lesson 03 self-checks: the output size of a convolution and the padding that gives a
+wanted size, max pooling with unfold, the parameters of a CNN, and the receptive field of a
+stack of layers."""
 
 from collections.abc import Callable
 
@@ -72,6 +73,92 @@ def check_conv_output_size(fn: Callable) -> Feedback:
                     f"expected {want[i]}: {why}")
 
     return run("convolution output size", checks)
+
+
+# (size, kernel_size, stride, target): each case catches a different slip.
+_PADDING_CASES = [
+    (32, 3, 1, 32),    # "same" padding: 1
+    (28, 5, 1, 28),    # 2
+    (32, 3, 2, 16),    # 1: half a pixel missing on each side rounds UP
+    (224, 7, 2, 112),  # 3: ResNet's first layer
+    (10, 3, 2, 4),     # 0: already there without padding
+    (7, 3, 3, 4),      # 3
+    (10, 3, 1, 5),     # None: padding cannot shrink the output
+    (8, 3, 1, 7),      # None: with stride 1 each step of padding adds two outputs
+]
+
+
+def _output_with_padding(size: int, kernel_size: int, stride: int, padding: int) -> int | None:
+    """How many outputs PyTorch's own convolution gives (None: the kernel does not fit)."""
+    if size + 2 * padding < kernel_size:
+        return None
+    x, w = torch.zeros(1, 1, 1, size), torch.zeros(1, 1, 1, kernel_size)
+    return F.conv2d(x, w, stride=stride, padding=(0, padding)).shape[-1]
+
+
+def _smallest_padding(size: int, kernel_size: int, stride: int, target: int) -> int | None:
+    """The reference: try paddings 0, 1, 2, ... and let F.conv2d say the size."""
+    for padding in range(target * stride + kernel_size + 1):
+        out = _output_with_padding(size, kernel_size, stride, padding)
+        if out is None:
+            continue
+        if out == target:
+            return padding
+        if out > target:
+            return None
+    return None
+
+
+def check_padding_for(fn: Callable) -> Feedback:
+    """Exercise: ``padding_for(size, kernel_size, stride, target)``, the smallest padding
+    that gives ``target`` outputs along one axis, or None; checked against F.conv2d."""
+
+    def checks() -> str:
+        for size, k, s, target in _PADDING_CASES:
+            case = f"size={size}, kernel_size={k}, stride={s}, target={target}"
+            want = _smallest_padding(size, k, s, target)
+            try:
+                got = fn(size, k, s, target)
+            except NotImplementedError:
+                raise Wrong("not implemented yet: replace `raise NotImplementedError` with your "
+                            "code") from None
+            except Exception as error:
+                raise Wrong(f"raised {type(error).__name__} for {case}: {error}") from error
+            if isinstance(got, torch.Tensor) and got.numel() == 1:
+                got = got.item()
+            if isinstance(got, float) and got.is_integer():
+                raise Wrong(f"returned the float {got} for {case}: a padding is a whole number "
+                            "of pixels (use // and round up with -(-a // b))")
+            if got is not None and (isinstance(got, bool) or not isinstance(got, int)):
+                raise Wrong(f"must return an int or None, got {type(got).__name__} {got!r}")
+            if got == want:
+                continue
+            if got is None:
+                raise Wrong(f"returns None for {case}, but padding {want} gives exactly {target} "
+                            "outputs (None is only for a size no padding reaches; did you forget "
+                            "`return`?)")
+            if got < 0:
+                raise Wrong(f"gives a negative padding ({got}) for {case}: padding only adds "
+                            "pixels; when even padding 0 gives too many outputs, return None")
+            reached = _output_with_padding(size, k, s, got)
+            if want is None:
+                raise Wrong(f"gives {got} for {case}, but padding {got} gives {reached} outputs: "
+                            f"no padding gives exactly {target} here, so return None (check "
+                            "your answer with section 2's rule before returning it)")
+            missing = (target - 1) * s + k - size
+            if got == missing:
+                raise Wrong(f"gives {got} for {case}, expected {want}: padding goes on BOTH "
+                            "sides, so each step of padding adds 2 pixels: halve what is missing")
+            if reached is not None and reached < target:
+                raise Wrong(f"gives {got} for {case}: that gives only {reached} outputs, "
+                            f"expected padding {want}: round the half of what is missing UP")
+            raise Wrong(f"gives {got} for {case}, expected {want}: padding p gives "
+                        "floor((size + 2p - kernel_size) / stride) + 1 outputs; find the "
+                        "smallest p that gives target")
+        return ("correct: ResNet's 7 × 7, stride-2 first layer needs padding 3 to turn 224 "
+                "pixels into 112, as F.conv2d says")
+
+    return run("padding for a target size", checks)
 
 
 def check_max_pool(fn: Callable) -> Feedback:
@@ -181,8 +268,8 @@ def check_receptive_field(fn: Callable) -> Feedback:
         got = [_call_int(fn, list(case)) for case in cases]
         want = [_measured_receptive_field(case) for case in cases]
         if got == want:
-            return ("correct: 1 + Σ (k - 1) × (product of the earlier strides), as the gradient "
-                    "shows")
+            return ("correct: 1 + Σ (k - 1) × (product of the earlier strides): exactly the "
+                    "input pixels that can change one output unit")
         slips = [
             (lambda c: 1 + sum(k - 1 for k, _ in c),
              "ignores the strides: after a stride-2 layer, one step is 2 input pixels"),

@@ -1,20 +1,29 @@
 """Attributions through Captum: which pixels, which words drove a classifier's score.
 
-Six methods, from four ideas (the names are the ``method`` argument):
+Nine methods, from four ideas (the names are the ``method`` argument):
   gradients      "saliency"              |d score / d input|: what a tiny change would move
+                 "smoothgrad"            saliency averaged over noisy copies of the input
+                                         (Captum's NoiseTunnel): less speckle
                  "grad_cam"              the last conv layer's maps, weighted by their
                                          average gradient (images only)
   paths          "integrated_gradients"  gradients averaged along the straight path from a
                                          baseline (black image, no words) to the input,
                                          times (input - baseline)
+                 "gradient_shap"         integrated gradients at random points between the
+                                         input (with noise) and baselines drawn from a set:
+                                         an estimate of Shapley values
+                 "deeplift"              each unit's change from its value on the baseline,
+                                         passed back layer by layer (the rescale rule)
   perturbations  "feature_ablation"      remove one piece, see how much the score drops
                  "lime"                  score many random removals, fit a linear model
                                          to the scores, nearby subsets weighted more
   Shapley values "kernel_shap"           LIME with the weights that make it estimate Shapley
                                          values
 
-Removing a piece means setting it to the baseline: black pixels for an image, the padding
-id (no word) for a caption. Captum wants a function of positional tensors; ``CaptumForward``
+Removing a piece means setting it to the baseline: black pixels for an image (or, with
+``baseline="blurred"`` or ``"mean"``, the image blurred or its mean colour), the padding id
+(no word) for a caption. What the baseline is decides what an attribution can see: a pixel
+that already equals the baseline can never be credited. Captum wants a function of positional tensors; ``CaptumForward``
 presents a dict-batch classifier that way. Token ids are integers and carry no gradient,
 so gradient methods attribute to the output of the text encoder's embedding layer
 (``LayerIntegratedGradients`` does the same for one modality).
@@ -38,10 +47,13 @@ from mmkit.explain.checks import (
     resolve_target,
 )
 
-METHODS = ("saliency", "integrated_gradients", "grad_cam", "feature_ablation", "lime",
-           "kernel_shap")
-GRADIENT_METHODS = ("saliency", "integrated_gradients", "grad_cam")
+METHODS = ("saliency", "smoothgrad", "integrated_gradients", "gradient_shap", "deeplift",
+           "grad_cam", "feature_ablation", "lime", "kernel_shap")
+GRADIENT_METHODS = ("saliency", "smoothgrad", "integrated_gradients", "gradient_shap", "deeplift",
+                    "grad_cam")
 PERTURBATION_METHODS = ("feature_ablation", "lime", "kernel_shap")
+BASELINES = ("black", "blurred", "mean")
+SMOOTHGRAD_NOISE = 0.15  # the noise's std as a share of each input's range (Smilkov et al.)
 
 
 class CaptumForward(nn.Module):
@@ -165,8 +177,10 @@ def perturbation_scores(method, forward, inputs, baselines, target, fixed, masks
         for i in range(len(target)):
             one = slice(i, i + 1)
             mask_i = tuple(m[one] if m.shape[0] > 1 else m for m in masks)
+            base_i = tuple(b[one] if isinstance(b, torch.Tensor) and b.dim() and b.shape[0] > 1
+                           else b for b in baselines)
             rows.append(explainer.attribute(
-                tuple(x[one] for x in inputs), baselines=baselines, target=int(target[i]),
+                tuple(x[one] for x in inputs), baselines=base_i, target=int(target[i]),
                 additional_forward_args=tuple(x[one] for x in fixed), feature_mask=mask_i,
                 n_samples=n_samples, perturbations_per_eval=n_samples))
     return tuple(torch.cat(parts) for parts in zip(*rows, strict=True))
@@ -185,6 +199,45 @@ def patch_mask(height: int, width: int, patch: int) -> torch.Tensor:
     return (rows[:, None] * per_row + cols[None, :])[None, None]
 
 
+def image_baseline(images: torch.Tensor, baseline="black") -> torch.Tensor:
+    """The reference image each attribution compares with, the same shape as ``images``.
+
+    "black": zeros. "blurred": each image blurred by a Gaussian of std H / 8 (Sundararajan et
+    al.'s suggestion: it keeps the colours but removes the shapes). "mean": each image's mean
+    colour, per channel. A tensor: used as it is (broadcast to the images' shape).
+    """
+    if isinstance(baseline, torch.Tensor):
+        try:
+            return baseline.to(images).expand_as(images).clone()
+        except RuntimeError:
+            raise ValueError(f"baseline of shape {tuple(baseline.shape)} cannot stand for images "
+                             f"of shape {tuple(images.shape)}") from None
+    if baseline not in BASELINES:
+        raise ValueError(f"baseline must be one of {', '.join(BASELINES)} or a tensor, "
+                         f"got {baseline!r}")
+    if baseline == "black":
+        return torch.zeros_like(images)
+    if baseline == "mean":
+        return images.mean(dim=(2, 3), keepdim=True).expand_as(images).clone()
+    sigma = images.shape[-1] / 8
+    radius = int(3 * sigma)
+    x = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
+    kernel = torch.exp(-x**2 / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    channels = images.shape[1]
+    flat = images.reshape(-1, channels, *images.shape[-2:])
+    padded = nn.functional.pad(flat, (radius, radius, radius, radius), mode="replicate")
+    rows = nn.functional.conv2d(padded, kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1),
+                                groups=channels)
+    return nn.functional.conv2d(rows, kernel.view(1, 1, -1, 1).repeat(channels, 1, 1, 1),
+                                groups=channels).reshape(images.shape)
+
+
+def _noise_std(x: torch.Tensor) -> float:
+    x = x.detach()
+    return float(SMOOTHGRAD_NOISE * (x.max() - x.min()).clamp_min(1e-6))
+
+
 def _last_conv_activation(encoder: nn.Module) -> nn.Module:
     """Grad-CAM's layer: the last ReLU (or else conv) of the encoder's convolutional part."""
     part = getattr(encoder, "features", encoder)
@@ -199,20 +252,27 @@ def _last_conv_activation(encoder: nn.Module) -> nn.Module:
 def image_attribution(model, batch: dict, method: str = "integrated_gradients", target=None, *,
                       modality: str = "image", n_steps: int = 32, n_samples: int = 64,
                       patch: int | None = None, layer: nn.Module | None = None,
-                      seed: int = 0) -> torch.Tensor:
+                      seed: int = 0, baseline="black") -> torch.Tensor:
     """A heat map per image, (B, H, W): how much each pixel drove the score of ``target``.
 
     method: one of METHODS. How each becomes one map (the other modalities stay as they are):
       saliency              max over the colour channels of |d score / d pixel| (Simonyan
                             et al., 2014); >= 0
-      integrated_gradients  summed over the channels, from a black baseline, ``n_steps``
-                            steps; signed, > 0 supports the target
+      smoothgrad            the same, averaged over ``n_samples`` copies of the image with
+                            Gaussian noise (std 15 % of its range; Smilkov et al., 2017); >= 0
+      integrated_gradients  summed over the channels, from the baseline, ``n_steps`` steps;
+                            signed, > 0 supports the target
+      gradient_shap         summed over the channels; ``n_samples`` random points between
+                            the noisy input and the baselines of the batch; signed
+      deeplift              summed over the channels, from the baseline; signed
       grad_cam              Captum's LayerGradCam on the last conv ReLU (or ``layer``), the
                             negative part cut off, upsampled (bilinear) to H x W; >= 0
       feature_ablation, lime, kernel_shap
                             one value per ``patch`` x ``patch`` square (default H // 8),
                             removed by blacking it out; LIME and KernelSHAP score
                             ``n_samples`` random subsets; signed
+    baseline: "black", "blurred", "mean" or a tensor (``image_baseline``): the reference of
+    the path, DeepLift and perturbation methods (a removed square takes its pixels).
     """
     method = check_method(method, METHODS)
     check_options(n_steps, n_samples)
@@ -231,24 +291,41 @@ def image_attribution(model, batch: dict, method: str = "integrated_gradients", 
         if method == "grad_cam" and layer is None:
             layer = _last_conv_activation(run.encoders[modality])
         forward, fixed = run.forward([(modality, "input")])
+        reference = image_baseline(image, baseline)
         return _image_map(method, run, forward, image, fixed, n_steps, n_samples, patch,
-                          layer).detach().cpu()
+                          layer, reference).detach().cpu()
 
 
-def _image_map(method, run, forward, image, fixed, n_steps, n_samples, patch, layer):
+def _image_map(method, run, forward, image, fixed, n_steps, n_samples, patch, layer, reference):
     from captum import attr
 
     target = run.target
-    if method == "saliency":
-        grads = attr.Saliency(forward).attribute(image.detach().requires_grad_(), target=target,
-                                                 abs=True, additional_forward_args=fixed)
+    if method in ("saliency", "smoothgrad"):
+        saliency = attr.Saliency(forward)
+        x = image.detach().requires_grad_()
+        if method == "saliency":
+            grads = saliency.attribute(x, target=target, abs=True, additional_forward_args=fixed)
+        else:
+            grads = attr.NoiseTunnel(saliency).attribute(
+                x, nt_type="smoothgrad", nt_samples=n_samples, stdevs=_noise_std(image),
+                target=target, abs=True, additional_forward_args=fixed)
         return grads.amax(dim=1)
     if method == "integrated_gradients":
         ig = attr.IntegratedGradients(forward).attribute(
-            image, baselines=torch.zeros_like(image), target=target,
+            image, baselines=reference, target=target,
             additional_forward_args=fixed, n_steps=n_steps,
             internal_batch_size=rows_per_pass(image))
         return ig.sum(dim=1)
+    if method == "gradient_shap":
+        return attr.GradientShap(forward).attribute(
+            image, baselines=reference, target=target, additional_forward_args=fixed,
+            n_samples=n_samples, stdevs=_noise_std(image)).sum(dim=1)
+    if method == "deeplift":
+        with warnings.catch_warnings():  # Captum notes it sets modules' hooks; nothing to act on
+            warnings.simplefilter("ignore")
+            return attr.DeepLift(forward).attribute(
+                image, baselines=reference, target=target,
+                additional_forward_args=fixed).sum(dim=1)
     if method == "grad_cam":
         cam = attr.LayerGradCam(forward, layer).attribute(
             image, target=target, additional_forward_args=fixed, relu_attributions=True)
@@ -259,12 +336,39 @@ def _image_map(method, run, forward, image, fixed, n_steps, n_samples, patch, la
     height, width = image.shape[-2:]
     patch = max(1, height // 8) if patch is None else patch
     mask = patch_mask(height, width, patch).to(image.device)
-    scores = perturbation_scores(method, forward, (image,), (0.0,), target, fixed, (mask,),
-                           n_samples)[0]
+    scores = perturbation_scores(method, forward, (image,), (reference,), target, fixed, (mask,),
+                                 n_samples)[0]
     return scores[:, 0]  # every channel of a square holds the square's value
 
 
 # ---- tokens --------------------------------------------------------------------------------
+
+def embedding_attribution(method, forward, inputs, target, fixed, n_samples):
+    """The gradient methods on embedded (or any float) inputs — one tensor or a tuple — from
+    a zero baseline (the padding id's embedding, a black image). Same shape(s) as inputs."""
+    from captum import attr
+
+    single = isinstance(inputs, torch.Tensor)
+    xs = (inputs,) if single else tuple(inputs)
+    zeros = tuple(torch.zeros_like(x) for x in xs)
+    stdevs = tuple(_noise_std(x) for x in xs)
+    if method == "saliency":
+        out = attr.Saliency(forward).attribute(xs, target=target, abs=True,
+                                               additional_forward_args=fixed)
+    elif method == "smoothgrad":
+        out = attr.NoiseTunnel(attr.Saliency(forward)).attribute(
+            xs, nt_type="smoothgrad", nt_samples=n_samples, stdevs=stdevs, target=target,
+            abs=True, additional_forward_args=fixed)
+    elif method == "gradient_shap":
+        out = attr.GradientShap(forward).attribute(
+            xs, baselines=zeros, target=target, additional_forward_args=fixed,
+            n_samples=n_samples, stdevs=stdevs)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = attr.DeepLift(forward).attribute(xs, baselines=zeros, target=target,
+                                                   additional_forward_args=fixed)
+    return out[0] if single else tuple(out)
 
 def token_attribution(model, batch: dict, method: str = "integrated_gradients", target=None, *,
                       modality: str = "text", n_steps: int = 32, n_samples: int = 64,
@@ -275,6 +379,10 @@ def token_attribution(model, batch: dict, method: str = "integrated_gradients", 
                             layer, from the padding id's embedding (a zero vector), summed
                             over the embedding; signed
       saliency              |d score / d embedding| summed over the embedding; >= 0
+      smoothgrad            the same, averaged over noisy copies of the embeddings; >= 0
+      gradient_shap, deeplift
+                            on the embeddings, from the zero (padding) embedding, summed over
+                            the embedding; signed
       feature_ablation, lime, kernel_shap
                             a word removed = replaced by the padding id; signed
     Grad-CAM needs a convolutional map and explains images only.
@@ -301,13 +409,13 @@ def token_attribution(model, batch: dict, method: str = "integrated_gradients", 
                 ids, baselines=torch.full_like(ids, pad), target=run.target,
                 additional_forward_args=fixed, n_steps=n_steps,
                 internal_batch_size=rows_per_pass(ids)).sum(dim=-1)
-        elif method == "saliency":
+        elif method in ("saliency", "smoothgrad", "gradient_shap", "deeplift"):
             forward, fixed = run.forward([(modality, "embedding")])
             with torch.no_grad():
                 embedded = encoder.embedding(ids)
             embedded.requires_grad_()
-            scores = attr.Saliency(forward).attribute(
-                embedded, target=run.target, abs=True, additional_forward_args=fixed).sum(-1)
+            scores = embedding_attribution(method, forward, embedded, run.target, fixed,
+                                           n_samples).sum(-1)
         else:
             forward, fixed = run.forward([(modality, "ids")])
             # One feature per position; the padding joins position 0 (removing padding

@@ -89,22 +89,42 @@ def _average_ranks(x: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def _spearman_rows(ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
+    ra = ra - ra.mean(axis=1, keepdims=True)
+    rb = rb - rb.mean(axis=1, keepdims=True)
+    norm = np.sqrt((ra**2).sum(1) * (rb**2).sum(1))
+    safe = np.where(norm > 0, norm, 1.0)
+    return np.where(norm > 0, (ra * rb).sum(1) / safe, 0.0)
+
+
+def rank_correlation(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """(B,) Spearman rank correlation between each pair of maps a[i], b[i] (any shape per
     sample): the Pearson correlation of their ranks. 1: the same order; 0: unrelated. A
-    constant map has no order; its correlation is 0."""
+    constant map has no order; its correlation is 0.
+
+    mask: None (every element), or bool of the maps' shape: only the elements where it is
+    True count — e.g. an object's pixels, so that a background both maps leave at 0 cannot
+    make them look alike. A row with fewer than 2 such elements gives 0.
+    """
     check_tensor(a, "a", floating=True, min_ndim=2)
     check_tensor(b, "b", floating=True, min_ndim=2)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and "
                          f"{tuple(b.shape)}")
-    ra = _average_ranks(a.detach().cpu().flatten(1).double().numpy())
-    rb = _average_ranks(b.detach().cpu().flatten(1).double().numpy())
-    ra -= ra.mean(axis=1, keepdims=True)
-    rb -= rb.mean(axis=1, keepdims=True)
-    norm = np.sqrt((ra**2).sum(1) * (rb**2).sum(1))
-    safe = np.where(norm > 0, norm, 1.0)
-    return torch.from_numpy(np.where(norm > 0, (ra * rb).sum(1) / safe, 0.0)).float()
+    fa = a.detach().cpu().flatten(1).double().numpy()
+    fb = b.detach().cpu().flatten(1).double().numpy()
+    if mask is None:
+        return torch.from_numpy(_spearman_rows(_average_ranks(fa), _average_ranks(fb))).float()
+    check_tensor(mask, "mask", ndim=a.dim())
+    if mask.dtype != torch.bool or mask.shape != a.shape:
+        raise ValueError(f"mask must be a bool tensor of the maps' shape {tuple(a.shape)}, got "
+                         f"{mask.dtype} {tuple(mask.shape)}")
+    keep = mask.detach().cpu().flatten(1).numpy()
+    out = np.zeros(len(fa))
+    for i, row in enumerate(keep):
+        if row.sum() >= 2:
+            out[i] = _spearman_rows(_average_ranks(fa[i:i + 1, row]), _average_ranks(fb[i:i + 1, row]))[0]
+    return torch.from_numpy(out).float()
 
 
 def randomised_copy(model: nn.Module, seed: int = 1) -> nn.Module:
@@ -151,15 +171,20 @@ def randomisation_test(model: nn.Module, batch: dict, method: str, seed: int = 1
 
 
 def shapes_world_truth(carrier: str = "image", n: int = 200, seed: int = 0,
-                       image_size: int = 32, image_noise: float = 0.0) -> dict:
+                       image_size: int = 32, image_noise: float = 0.0, image_task: str = "shape",
+                       **scenery) -> dict:
     """ShapesWorld scenes (image + caption) where exactly one modality carries the label.
 
-    carrier="image": the task is the shape, and each image is paired with *another*
-        scene's caption (a seeded shuffle), so the caption says nothing about the label.
+    carrier="image": the task is ``image_task`` (the shape by default, or the colour or
+        the size), and each image is paired with *another* scene's caption (a seeded
+        shuffle), so the caption says nothing about the label.
     carrier="text": the task is the direction of motion, which a still image cannot show;
         only the caption names it.
     image_noise: the std of Gaussian pixel noise; 0 leaves the background exactly black,
         the baseline of the attribution methods.
+    scenery: ShapesWorld's background= (background_level=) and distractors=
+        (distractor_colour=): a textured background and shapes the label is not about, so
+        that "anything bright" is no longer the object ("distractor_mask" is returned too).
     Returns tensors: "image" (n, 3, H, W), "text" ids (n, L) over ``ShapesWorld.words``,
     "label" (n,), "mask" (n, H, W) bool, the shape's pixels; and "captions" (list of str),
     "vocab" (a Vocabulary, the same for every call), "classes", "carrier".
@@ -169,17 +194,23 @@ def shapes_world_truth(carrier: str = "image", n: int = 200, seed: int = 0,
 
     if carrier not in CARRIERS:
         raise ValueError(f"carrier must be one of {CARRIERS}, got {carrier!r}")
-    task = "shape" if carrier == "image" else "direction"
+    if image_task not in ("shape", "colour", "size"):
+        raise ValueError(f"image_task must be 'shape', 'colour' or 'size', got {image_task!r}")
+    task = image_task if carrier == "image" else "direction"
     world = ShapesWorld(n=check_int(n, "n", minimum=1), seed=seed, task=task,
                         image_size=image_size, modalities=("image", "text"),
-                        noise={"image": image_noise})
-    data = to_tensors(world, keys=("image", "text", "label", "mask"))
+                        noise={"image": image_noise}, **scenery)
+    keys = ("image", "text", "label", "mask") + (("distractor_mask",) if
+                                                 scenery.get("distractors") else ())
+    data = to_tensors(world, keys=keys)
     captions = list(data["text"])
     if carrier == "image":
         order = np.random.default_rng([seed, 10]).permutation(n)
         captions = [captions[i] for i in order]
     vocab = Vocabulary(["<pad>", "<unk>", *ShapesWorld.words])
     ids, _, _ = encode_batch(vocab, captions)
-    return {"image": data["image"], "text": ids, "label": data["label"], "mask": data["mask"],
-            "captions": captions, "vocab": vocab, "classes": world.classes,
-            "carrier": carrier}
+    out = {"image": data["image"], "text": ids, "label": data["label"], "mask": data["mask"],
+           "captions": captions, "vocab": vocab, "classes": world.classes, "carrier": carrier}
+    if "distractor_mask" in data:
+        out["distractor_mask"] = data["distractor_mask"]
+    return out

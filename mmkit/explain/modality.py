@@ -6,9 +6,9 @@ Two ways, as the methods allow:
   caption of padding), so LIME and KernelSHAP fit one coefficient per modality. With two
   modalities there are only four subsets, and KernelSHAP's answer is the exact Shapley
   value (lesson 10 checks it by hand);
-- gradient methods (saliency, integrated gradients) attribute to every pixel and every
-  embedding entry, and a modality's score is the sum of the absolute attributions over
-  its elements.
+- gradient methods (saliency, SmoothGrad, integrated gradients, GradientSHAP, DeepLift)
+  attribute to every pixel and every embedding entry, and a modality's score is the sum of
+  the absolute attributions over its elements.
 Grad-CAM explains one convolutional map and has no score for a caption.
 """
 
@@ -19,6 +19,7 @@ from mmkit.explain.attributions import (
     PERTURBATION_METHODS,
     Explaining,
     check_options,
+    embedding_attribution,
     perturbation_scores,
     rows_per_pass,
 )
@@ -34,9 +35,9 @@ def modality_attribution(model, batch: dict, method: str = "integrated_gradients
 
     The columns follow the model's encoders, ``list(model.encoders)`` (e.g. image, text).
     method: one of MODALITY_METHODS (every method but grad_cam).
-      saliency, integrated_gradients: the sum of |attribution| over the modality's pixels
-          or embedding entries (>= 0; integrated gradients from a black image and an
-          all-padding caption, ``n_steps`` steps);
+      saliency, smoothgrad, integrated_gradients, gradient_shap, deeplift: the sum of
+          |attribution| over the modality's pixels or embedding entries (>= 0; the path
+          methods from a black image and an all-padding caption, ``n_steps`` steps);
       feature_ablation: score(all) - score(this modality removed), signed;
       lime, kernel_shap: the surrogate's coefficient per modality from ``n_samples``
           random subsets of modalities, signed.
@@ -73,10 +74,10 @@ def modality_attribution(model, batch: dict, method: str = "integrated_gradients
             with torch.no_grad():
                 inputs = tuple(run.encoders[m].embedding(run.inputs[m]) if m in tokens
                                else run.inputs[m] for m in run.encoders)
-            if method == "saliency":
+            if method != "integrated_gradients":
                 inputs = tuple(x.detach().requires_grad_() for x in inputs)
-                grads = attr.Saliency(forward).attribute(
-                    inputs, target=run.target, abs=True, additional_forward_args=fixed)
+                grads = embedding_attribution(method, forward, inputs, run.target, fixed,
+                                              n_samples)
             else:  # the zero embedding is the padding id's: a caption with no words
                 grads = attr.IntegratedGradients(forward).attribute(
                     inputs, baselines=tuple(torch.zeros_like(x) for x in inputs),

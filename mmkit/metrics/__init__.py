@@ -2,18 +2,28 @@
 
 Each takes lists, numpy arrays or torch tensors, and returns what scikit-learn returns
 (floats, numpy arrays), so a learner can switch between the two libraries freely. The tests
-check every function against scikit-learn on thousands of random and edge-case inputs.
+check every function against scikit-learn (or SciPy) on random and edge-case inputs.
 
     confusion.py         confusion_matrix, accuracy_score, balanced_accuracy_score
     precision_recall.py  precision_score, recall_score, f1_score, fbeta_score, ...
     curves.py            roc_curve, precision_recall_curve, auc
     areas.py             roc_auc_score, average_precision_score
-    bootstrap.py         bootstrap_ci: a confidence interval for any of them
+    bootstrap.py         bootstrap_ci (any metric), wilson_interval (a proportion)
+    calibration.py       calibration_curve, expected_calibration_error, fit_temperature
+    agreement.py         cohen_kappa_score (raters), mcnemar_test (two models, paired)
     threshold.py         threshold_metrics: the counts and rates at one threshold
 """
 
+from mmkit.metrics.agreement import McNemarResult, cohen_kappa_score, mcnemar_test
 from mmkit.metrics.areas import average_precision_score, roc_auc_score
-from mmkit.metrics.bootstrap import ConfidenceInterval, bootstrap_ci
+from mmkit.metrics.bootstrap import ConfidenceInterval, bootstrap_ci, wilson_interval
+from mmkit.metrics.calibration import (
+    calibration_curve,
+    expected_calibration_error,
+    fit_temperature,
+    negative_log_likelihood,
+    reliability_bins,
+)
 from mmkit.metrics.confusion import accuracy_score, balanced_accuracy_score, confusion_matrix
 from mmkit.metrics.curves import auc, precision_recall_curve, roc_curve
 from mmkit.metrics.inputs import UndefinedMetricWarning
@@ -28,20 +38,29 @@ from mmkit.metrics.threshold import threshold_metrics
 
 __all__ = [
     "ConfidenceInterval",
+    "McNemarResult",
     "UndefinedMetricWarning",
     "accuracy_score",
     "auc",
     "average_precision_score",
     "balanced_accuracy_score",
     "bootstrap_ci",
+    "calibration_curve",
+    "cohen_kappa_score",
     "confusion_matrix",
+    "expected_calibration_error",
     "f1_score",
     "fbeta_score",
+    "fit_temperature",
+    "mcnemar_test",
+    "negative_log_likelihood",
     "precision_recall_curve",
     "precision_recall_fscore_support",
     "precision_score",
     "recall_score",
+    "reliability_bins",
     "roc_auc_score",
     "roc_curve",
     "threshold_metrics",
+    "wilson_interval",
 ]

@@ -1,11 +1,16 @@
-"""How sure is a metric? A percentile bootstrap confidence interval (置信区间).
+"""How sure is a metric? Confidence intervals (置信区间).
 
-A test set is one sample of the world. Draw n samples from it *with replacement*, many
-times; compute the metric on each draw; the spread of those values says how much the
-metric would move on another test set of the same size. The middle 95 % of them is the
-95 % interval.
+bootstrap_ci: a test set is one sample of the world. Draw n samples from it *with
+replacement*, many times; compute the metric on each draw; the spread of those values says
+how much the metric would move on another test set of the same size. The middle 95 % of
+them is the 95 % percentile interval. Works for any metric.
+
+wilson_interval: for a proportion (an accuracy, a share of "agree"), a formula with no
+random draws, trustworthy even for a handful of samples.
 """
 
+import math
+import statistics
 import warnings
 from typing import NamedTuple
 
@@ -68,3 +73,28 @@ def bootstrap_ci(metric, y_true, y_other, *, n_resamples: int = 1000, confidence
     tail = (1 - confidence) / 2
     low, high = np.quantile(values, [tail, 1 - tail])
     return ConfidenceInterval(estimate, float(low), float(high), float(confidence))
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion ``successes / n``.
+
+    Why not the bootstrap here: a learner rates a handful of predictions, and the percentile
+    bootstrap of a proportion from a small sample is too narrow and degenerate at the edges
+    (5 agreements out of 5 resample to exactly 1.0 every time: the interval [1, 1]). Wilson's
+    interval is exact arithmetic, needs no random resamples, stays inside [0, 1] and keeps
+    close to its nominal coverage even for n = 5. With n = 0 it is the whole of [0, 1].
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"n must be an int >= 0, got {n!r}")
+    if isinstance(successes, bool) or not isinstance(successes, int) or not 0 <= successes <= n:
+        raise ValueError(f"successes must be an int in [0, n={n}], got {successes!r}")
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) \
+            or not 0 < confidence < 1:
+        raise ValueError(f"confidence must be a number in (0, 1), got {confidence!r}")
+    if n == 0:
+        return 0.0, 1.0
+    z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)

@@ -119,10 +119,17 @@ class Trajectory1D:
 class Trajectory2D:
     """Contours of a 2-D loss with the path gradient descent takes across them."""
 
-    def __init__(self, ax, loss_fn, xlim=(-3.0, 3.0), ylim=(-3.0, 3.0)):
+    def __init__(self, ax, loss_fn, xlim=(-3.0, 3.0), ylim=(-3.0, 3.0), minimum=None):
+        """minimum: (θ₁, θ₂) of the loss's minimum, marked with a × when given."""
         self.ax = ax
         xs, ys = np.meshgrid(np.linspace(*xlim, 120), np.linspace(*ylim, 120))
-        ax.contour(xs, ys, loss_fn(np.stack([xs, ys], -1)), levels=12, colors="0.7", linewidths=0.8)
+        contours = ax.contour(xs, ys, loss_fn(np.stack([xs, ys], -1)), levels=6, colors="0.7",
+                              linewidths=0.8)
+        ax.clabel(contours, fontsize=6, fmt="L=%.3g")  # the loss on each contour
+        if minimum is not None:
+            ax.plot(*np.asarray(minimum, dtype=float), "x", color="black", markersize=8,
+                    markeredgewidth=2, label="minimum")
+            ax.legend(loc="upper right", fontsize=7)
         (self.path,) = ax.plot([], [], "o-", color="tab:red", markersize=3)
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)

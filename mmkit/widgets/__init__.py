@@ -13,6 +13,7 @@ from mmkit.widgets.fusion import fusion_explorer
 from mmkit.widgets.images import feature_map_explorer
 from mmkit.widgets.math import gradient_descent_explorer, softmax_explorer
 from mmkit.widgets.text import attention_explorer
+from mmkit.widgets.vit import vit_attention_explorer
 
 __all__ = [
     "Explorer",
@@ -26,4 +27,5 @@ __all__ = [
     "keypoint_explorer",
     "roc_explorer",
     "softmax_explorer",
+    "vit_attention_explorer",
 ]

@@ -66,7 +66,7 @@ def keypoint_explorer(net: KeypointNet | None = None, videos: torch.Tensor | Non
         "truth": ax_frame.scatter(*joints[0, 0].T, s=40, facecolors="none", edgecolors="lime",
                                   label="truth"),
         "predicted": ax_frame.scatter(*predicted[0, 0].T, s=10, c="red", label="predicted"),
-        "chosen": ax_frame.scatter([0], [0], s=120, marker="+", c="yellow"),
+        "chosen": ax_frame.scatter([0], [0], s=120, marker="+", c="yellow", label="heatmap shown"),
         "heatmap": ax_map.imshow(maps[0, 0, 0], cmap="viridis"),
     }
     ax_frame.legend(fontsize=7, loc="lower left")

@@ -9,9 +9,10 @@ from mmkit import viz
 from mmkit.checks import check_choice, check_int
 from mmkit.widgets.explorer import SLIDER_STYLE, Explorer
 
-LABELS = {"saliency": "saliency", "integrated_gradients": "integrated gradients",
-          "grad_cam": "Grad-CAM", "feature_ablation": "feature ablation", "lime": "LIME",
-          "kernel_shap": "KernelSHAP"}
+LABELS = {"saliency": "saliency", "smoothgrad": "SmoothGrad",
+          "integrated_gradients": "integrated gradients", "gradient_shap": "GradientSHAP",
+          "deeplift": "DeepLift", "grad_cam": "Grad-CAM", "feature_ablation": "feature ablation",
+          "lime": "LIME", "kernel_shap": "KernelSHAP"}
 MAX_SAMPLES = 16
 # LIME and KernelSHAP refit a surrogate per sample: few random subsets keep the build
 # short; 16 squares of 4x4 pixels and a handful of words need no more.

@@ -29,9 +29,12 @@ def fusion_explorer(models=None, data=None, seed: int = 0, *, modality: str | No
         200 xor scenes the default models never saw (give it when you give models).
     modality, noise: the first view (modality defaults to the first one the models encode).
 
-    Left: accuracy of each model. Right: the attention model's weights (its fusion's
-    ``last_weights``) on the first 16 test samples, one row per modality.
+    Left: accuracy of each model, and chance — the share of the most common class in
+    ``data``'s labels (0.5 on a balanced binary task, 0.1 on ten balanced digits). Right: the
+    attention model's weights (its fusion's ``last_weights``) on the first 16 test samples,
+    one row per modality.
     """
+    from mmkit.report import chance_accuracy
     from mmkit.train import evaluate_corrupted
 
     if models is None:
@@ -62,9 +65,12 @@ def fusion_explorer(models=None, data=None, seed: int = 0, *, modality: str | No
     accuracy, weights = evaluate_corrupted(models, data, modality, noise, seed,
                                    weights_of=_attention_model(models))
     bars = viz.Bars(ax_acc, list(models), list(accuracy.values()), ylim=(0, 1.1), fmt="{:.2f}")
-    chance = ax_acc.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+    level = chance_accuracy(data["label"])
+    chance = ax_acc.axhline(level, color="grey", linestyle=":", linewidth=1,
+                            label=f"chance ({level:.2f})")
+    ax_acc.legend(handles=[chance], fontsize=7, loc="upper right")
     ax_acc.set_ylabel("test accuracy")
-    ax_acc.tick_params(axis="x", labelsize=8)
+    ax_acc.tick_params(axis="x", labelsize=8, labelrotation=25)  # long model names fit
     image = ax_w.imshow(weights[:SHOWN].T.numpy(), vmin=0, vmax=1, cmap="viridis",
                         aspect="auto")
     ax_w.set_yticks(range(len(attention.fusion.modalities)), attention.fusion.modalities)

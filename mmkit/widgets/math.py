@@ -74,7 +74,8 @@ def gradient_descent_explorer(lr: float = 0.1, steps: int = 10) -> Explorer:
     plots = {
         "curve": viz.Trajectory1D(ax_curve, toy_problems.parabola_loss),
         "bowl": viz.Trajectory2D(
-            ax_bowl, lambda grid: bowl.loss(torch.from_numpy(grid)).numpy()
+            ax_bowl, lambda grid: bowl.loss(torch.from_numpy(grid)).numpy(),
+            minimum=bowl.minimum.numpy(),
         ),
     }
     viz.redraw_only(fig, [*plots["curve"].moving(), *plots["bowl"].moving()])
