@@ -287,17 +287,21 @@ def _check_nothing_uses_solutions(lesson: Lesson) -> None:
         learner_defines = top_level_names(ast.parse(cell_source(cells[exercise.learner])))
         for defined in set(solution_defines) - set(learner_defines):
             only_in_solutions[defined] = exercise.solution
-    if not only_in_solutions:
-        return
+    trees = {}
     for i, cell in enumerate(cells):
         if cell["cell_type"] != "code" or i in lesson.solution_cells:
             continue
         try:
-            tree = ast.parse(_python_of(cell_source(cell)))
+            trees[i] = ast.parse(_python_of(cell_source(cell)))
         except SyntaxError:
             continue
+    for tree in trees.values():  # a name the other cells define themselves is theirs too
+        for defined in top_level_names(tree):
+            only_in_solutions.pop(defined, None)
+    for i, tree in trees.items():
         for node in ast.walk(tree):
-            if isinstance(node, ast.Name) and node.id in only_in_solutions:
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) \
+                    and node.id in only_in_solutions:
                 raise ExerciseError(
                     f"{lesson.path.name}, cell {i} uses {node.id}, which only the solution "
                     f"cell {only_in_solutions[node.id]} defines: a student's copy has no "
