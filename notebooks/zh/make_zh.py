@@ -13,7 +13,11 @@ its cell id, to its Chinese text and to the SHA-256 of the English text it trans
 
     {"notebook": "01_math_foundations.ipynb",
      "cells": {"<cell id>": {"en_sha256": "...", "en": "<the English, for reference>",
-                             "zh": "<the Chinese markdown>"}}}
+                             "zh": "<the Chinese markdown>",
+                             "terms_not_meant": ["precision"]}}}
+
+("terms_not_meant", optional: glossary terms the English uses in another sense, e.g. the
+precision of floating point, which the terminology test then does not ask for.)
 
 A Chinese notebook is the English one with each markdown cell's source replaced by its
 translation: code cells, their stored outputs and the notebook's metadata are copied as
