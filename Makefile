@@ -10,7 +10,7 @@ LAB_ARGS ?=
 # for the small CPU-only build on a laptop (see README).
 TORCH_INDEX ?=
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
-NBVAL := --nbval-lax --sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
+NBVAL := --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
 # JupyterLab refuses to run as root (CI, containers) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
