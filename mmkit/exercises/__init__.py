@@ -12,7 +12,7 @@ from mmkit.exercises.challenges import (
     check_distillation_loss,
 )
 from mmkit.exercises.data import check_add_noise, check_htk_mel, check_normalize, check_stft_frames
-from mmkit.exercises.evaluation import check_cost_threshold, check_ece, check_macro_f1
+from mmkit.exercises.evaluation import check_adaptive_ece, check_cost_decision, check_macro_fbeta
 from mmkit.exercises.explain import check_pointing_hit, check_saliency, check_smoothgrad
 from mmkit.exercises.feedback import Feedback
 from mmkit.exercises.fusion import (
@@ -51,6 +51,7 @@ from mmkit.exercises.vit import check_cross_attention, check_patchify, check_tok
 
 __all__ = [
     "Feedback",
+    "check_adaptive_ece",
     "check_add_noise",
     "check_attention",
     "check_attention_mask",
@@ -59,12 +60,11 @@ __all__ = [
     "check_class_weights",
     "check_cnn_params",
     "check_conv_output_size",
-    "check_cost_threshold",
+    "check_cost_decision",
     "check_cross_attention",
     "check_cross_entropy",
     "check_deltas",
     "check_distillation_loss",
-    "check_ece",
     "check_fusion_weights",
     "check_gradient_step",
     "check_gru_step",
@@ -74,7 +74,7 @@ __all__ = [
     "check_learning_rate",
     "check_local_soft_argmax",
     "check_lstm_step",
-    "check_macro_f1",
+    "check_macro_fbeta",
     "check_max_pool",
     "check_mse_gradient",
     "check_normalize",
