@@ -16,7 +16,7 @@ ZH_NOTEBOOKS := $(sort $(wildcard notebooks/zh/[0-9]*.ipynb))
 # (MMKIT_LANGUAGE). LANG is also the locale variable: the server gets a real locale then.
 LESSONS := $(if $(filter zh,$(LANG)),notebooks/zh,notebooks)
 LAB_ENV := $(if $(filter zh,$(LANG)),LANG=C.UTF-8 MMKIT_LANGUAGE=zh,)
-NBVAL := --nbval-lax --sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
+NBVAL := --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
 # JupyterLab refuses to run as root (CI, containers) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 

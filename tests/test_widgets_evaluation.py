@@ -84,6 +84,17 @@ def test_choosing_the_other_model_redraws_matrix_and_image(roc):
         roc.plots["roc"].markers["image"].get_markersize()
 
 
+def test_histogram_count_axis_has_ticks_that_fit_every_model(roc):
+    ax = roc.figure.axes[0]
+    ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks)
+    top = ax.get_ylim()[1]
+    for model in roc.scores:  # the axis is fixed, so it must hold every model's tallest bin
+        roc.controls["model"].value = model
+        assert ax.get_ylim()[1] == top
+        assert max(stairs.get_data().values.max() for stairs in roc.plots["scores"].stairs) <= top
+
+
 def test_threshold_metrics_equal_sklearn_on_random_and_edge_cases():
     rng = np.random.default_rng(0)
     cases = [(rng.integers(0, 2, n), rng.random(n).round(1), t)  # rounded: many ties

@@ -25,6 +25,16 @@ def test_default_explorer_builds_with_three_methods(explorer):
     assert _weights_shown(explorer).shape == (2, 16)
 
 
+def test_heatmap_names_its_model_and_labels_its_colour_bar(explorer):
+    ax_w = explorer.figure.axes[1]
+    assert "'attention'" in ax_w.get_title()
+    colour_bar = explorer.figure.axes[2]
+    assert colour_bar.get_ylabel() == "attention weight"
+    explorer.figure.canvas.draw()
+    ticks = [t for t in ax_w.get_xticks() if 0 <= t < 16]
+    assert ticks and all(float(t).is_integer() for t in ticks)  # sample numbers, not 2.5
+
+
 def _chance_line(explorer):
     ax = explorer.figure.axes[0]
     return [line for line in ax.get_lines() if line.get_label().startswith("chance")]

@@ -12,10 +12,14 @@ from mmkit.exercises.challenges import (
     check_distillation_loss,
 )
 from mmkit.exercises.data import check_add_noise, check_htk_mel, check_normalize, check_stft_frames
-from mmkit.exercises.evaluation import check_cost_threshold, check_ece, check_macro_f1
+from mmkit.exercises.evaluation import check_adaptive_ece, check_cost_decision, check_macro_fbeta
 from mmkit.exercises.explain import check_pointing_hit, check_saliency, check_smoothgrad
 from mmkit.exercises.feedback import Feedback
-from mmkit.exercises.fusion import check_fusion_weights, check_late_fusion, check_low_rank_weight
+from mmkit.exercises.fusion import (
+    check_fusion_weights,
+    check_late_fusion_present,
+    check_tensor_fusion_parameters,
+)
 from mmkit.exercises.images import (
     check_cnn_params,
     check_conv_output_size,
@@ -33,8 +37,8 @@ from mmkit.exercises.math import (
 )
 from mmkit.exercises.project import (
     check_keras_vgg_preprocess,
-    check_mean_pool,
-    check_shuffled_split,
+    check_stratified_split,
+    check_token_max_pool,
 )
 from mmkit.exercises.text import (
     check_attention,
@@ -47,6 +51,7 @@ from mmkit.exercises.vit import check_cross_attention, check_patchify, check_tok
 
 __all__ = [
     "Feedback",
+    "check_adaptive_ece",
     "check_add_noise",
     "check_attention",
     "check_attention_mask",
@@ -55,25 +60,22 @@ __all__ = [
     "check_class_weights",
     "check_cnn_params",
     "check_conv_output_size",
-    "check_cost_threshold",
+    "check_cost_decision",
     "check_cross_attention",
     "check_cross_entropy",
     "check_deltas",
     "check_distillation_loss",
-    "check_ece",
     "check_fusion_weights",
     "check_gradient_step",
     "check_gru_step",
     "check_htk_mel",
     "check_keras_vgg_preprocess",
-    "check_late_fusion",
+    "check_late_fusion_present",
     "check_learning_rate",
     "check_local_soft_argmax",
-    "check_low_rank_weight",
     "check_lstm_step",
-    "check_macro_f1",
+    "check_macro_fbeta",
     "check_max_pool",
-    "check_mean_pool",
     "check_mse_gradient",
     "check_normalize",
     "check_padding_for",
@@ -82,10 +84,12 @@ __all__ = [
     "check_pointing_hit",
     "check_receptive_field",
     "check_saliency",
-    "check_shuffled_split",
     "check_smoothgrad",
     "check_softmax",
     "check_stft_frames",
+    "check_stratified_split",
+    "check_tensor_fusion_parameters",
+    "check_token_max_pool",
     "check_tokens_and_flops",
     "check_transformer_params",
 ]

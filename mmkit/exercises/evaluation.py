@@ -1,5 +1,5 @@
-"""Lesson 08 self-checks: macro-F1 from a confusion matrix; a threshold chosen by cost; the
-expected calibration error."""
+"""Lesson 08 self-checks: macro F-beta from a confusion matrix; decisions that minimise an
+expected cost over several classes; the expected calibration error with equal-count bins."""
 
 import math
 from collections.abc import Callable
@@ -20,165 +20,195 @@ def _call(fn: Callable, *args):
         raise
 
 
-def _per_class_f1(cm: np.ndarray) -> np.ndarray:
-    tp = np.diag(cm).astype(float)
-    predicted, actual = cm.sum(axis=0), cm.sum(axis=1)
-    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
-    recall = np.divide(tp, actual, out=np.zeros_like(tp), where=actual > 0)
-    both = precision + recall
-    return np.divide(2 * precision * recall, both, out=np.zeros_like(tp), where=both > 0)
+def _divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.divide(a, b, out=np.zeros_like(a, dtype=float), where=b > 0)
 
 
-def check_macro_f1(fn: Callable) -> Feedback:
-    """Exercise: write ``macro_f1(cm)`` -> the macro-averaged F1 of a (K, K) confusion
-    matrix (rows: true class, columns: predicted class, scikit-learn's layout).
+def _per_class_fbeta(cm: np.ndarray, beta: float) -> np.ndarray:
+    """Each class's F-beta, 0 where it is undefined (scikit-learn's zero_division=0)."""
+    cm = np.asarray(cm, dtype=float)
+    tp = np.diag(cm)
+    precision, recall = _divide(tp, cm.sum(axis=0)), _divide(tp, cm.sum(axis=1))
+    b2 = beta * beta
+    return _divide((1 + b2) * precision * recall, b2 * precision + recall)
 
-    Per class k: precision = cm[k, k] / column k's sum, recall = cm[k, k] / row k's sum,
-    F1 = 2PR / (P + R) (0 where undefined); macro-F1 is the plain mean of the K F1 scores.
+
+def check_macro_fbeta(fn: Callable) -> Feedback:
+    """Exercise: write ``macro_fbeta(cm, beta)`` -> the macro-averaged F-beta score of a
+    (K, K) confusion matrix (rows: true class, columns: predicted class, scikit-learn's
+    layout).
+
+    Per class k: P = cm[k, k] / column k's sum, R = cm[k, k] / row k's sum,
+    F_beta = (1 + beta²) P R / (beta² P + R), 0 where a denominator is 0; the macro average
+    is the plain mean over the K classes. beta > 1 weighs recall more than precision.
     """
 
     def checks() -> str:
         cm = np.array([[8, 1, 1], [2, 3, 0], [1, 0, 4]])
-        got = number(_call(fn, cm.copy()), "macro-F1")
-        if math.isnan(got):
-            raise Wrong("returned NaN for a matrix where every class is predicted")
-        f1 = _per_class_f1(cm)
-        want = float(f1.mean())
-        if math.isclose(got, want, abs_tol=1e-6):
-            pass
-        elif math.isclose(got, np.trace(cm) / cm.sum(), abs_tol=1e-6):
-            raise Wrong("this is micro-F1 (all classes' counts pooled), which for single-label "
-                        "data equals the accuracy; macro-F1 averages the per-class F1 scores")
-        elif math.isclose(got, float(f1 @ cm.sum(axis=1)) / cm.sum(), abs_tol=1e-6):
-            raise Wrong("weights each class's F1 by its number of samples (average='weighted'); "
-                        "macro-F1 gives every class the same weight: a plain mean")
-        else:
-            tp = np.diag(cm)
-            p, r = (tp / cm.sum(axis=0)).mean(), (tp / cm.sum(axis=1)).mean()
-            if math.isclose(got, 2 * p * r / (p + r), abs_tol=1e-6):
-                raise Wrong("takes the F1 of the averaged precision and recall; macro-F1 is the "
-                            "average of the per-class F1 scores (compute F1 per class first)")
-            raise Wrong(f"macro-F1 of {cm.tolist()} is {got:.4f}, expected {want:.4f}")
+        for beta in (2.0, 0.5, 1.0):
+            got = number(_call(fn, cm.copy(), beta), "macro F-beta")
+            if math.isnan(got):
+                raise Wrong(f"returned NaN for beta={beta} where every class is predicted")
+            want = float(_per_class_fbeta(cm, beta).mean())
+            if math.isclose(got, want, abs_tol=1e-6):
+                continue
+            setting = f"beta={beta}"
+            if math.isclose(got, float(_per_class_fbeta(cm, 1.0).mean()), abs_tol=1e-6):
+                raise Wrong(f"{setting}: this is macro-F1; beta must enter the formula: "
+                            "(1 + beta²) P R / (beta² P + R)")
+            if math.isclose(got, float(_per_class_fbeta(cm, math.sqrt(beta)).mean()), abs_tol=1e-6):
+                raise Wrong(f"{setting}: beta is squared in the formula (beta², not beta)")
+            if math.isclose(got, float(_per_class_fbeta(cm, 1 / beta).mean()), abs_tol=1e-6):
+                raise Wrong(f"{setting}: precision and recall are swapped: beta² multiplies the "
+                            "*precision* in the denominator, so that beta > 1 favours recall")
+            if math.isclose(got, float(_per_class_fbeta(cm, beta) @ cm.sum(axis=1)) / cm.sum(),
+                            abs_tol=1e-6):
+                raise Wrong(f"{setting}: each class is weighted by its number of samples "
+                            "(average='weighted'); macro gives every class the same weight")
+            if math.isclose(got, np.trace(cm) / cm.sum(), abs_tol=1e-6):
+                raise Wrong(f"{setting}: this is micro-averaged (= the accuracy); macro averages "
+                            "the per-class scores")
+            raise Wrong(f"macro F-beta of {cm.tolist()} with {setting}: expected {want:.4f}, got {got:.4f}")
 
         never = np.array([[5, 1, 0], [2, 4, 0], [3, 1, 0]])  # class 2 is never predicted
-        got = number(_call(fn, never.copy()), "macro-F1")
+        got = number(_call(fn, never.copy(), 2.0), "macro F-beta")
+        want = float(_per_class_fbeta(never, 2.0).mean())
         if math.isnan(got):
             raise Wrong("returns NaN when a class is never predicted: its precision is 0 / 0; "
                         "count it as 0, as scikit-learn does with zero_division=0")
-        if not math.isclose(got, float(_per_class_f1(never).mean()), abs_tol=1e-6):
-            raise Wrong(f"for {never.tolist()} (class 2 never predicted) expected "
-                        f"{float(_per_class_f1(never).mean()):.4f}, got {got:.4f}: a class "
-                        "with no predictions has F1 = 0 and still counts in the mean")
-        return "correct: the mean of the per-class F1 scores, each class weighted the same"
+        if not math.isclose(got, want, abs_tol=1e-6):
+            raise Wrong(f"for {never.tolist()} (class 2 never predicted) with beta=2 expected "
+                        f"{want:.4f}, got {got:.4f}: a class with no right prediction has "
+                        "F-beta 0 and still counts in the mean")
+        return "correct: the mean of the per-class F-beta scores; beta > 1 favours recall"
 
-    return run("macro-F1", checks)
-
-
-def _cost(y, scores, threshold, cost_fn, cost_fp) -> float:
-    predicted = scores >= threshold
-    return cost_fn * float(np.sum(~predicted & (y == 1))) \
-        + cost_fp * float(np.sum(predicted & (y == 0)))
+    return run("macro F-beta", checks)
 
 
-def _screening_data(seed: int = 8) -> tuple[np.ndarray, np.ndarray]:
-    """200 samples, 1 in 4 positive, scores that overlap: no threshold is free of errors."""
+def _expected_costs(probabilities: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """(N, K): the expected cost of answering each class, sum_i p_i cost[i, j]."""
+    return probabilities @ cost
+
+
+def _problem(seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    y = (rng.random(200) < 0.25).astype(int)
-    scores = np.clip(rng.normal(0.35 + 0.3 * y, 0.15), 0, 1).round(3)
-    return y, scores
+    logits = rng.normal(0, 1.5, size=(40, 3))
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    # true class: 0 healthy, 1 mild, 2 severe; missing a severe case is by far the worst
+    cost = np.array([[0.0, 1.0, 2.0],
+                     [3.0, 0.0, 1.0],
+                     [20.0, 8.0, 0.0]])
+    return probabilities, cost
 
 
-def check_cost_threshold(fn: Callable) -> Feedback:
-    """Exercise: write ``best_threshold(y_true, scores, cost_fn, cost_fp)`` -> the threshold
-    (predict positive where score >= threshold) with the lowest total cost, where each missed
-    positive costs ``cost_fn`` and each false alarm ``cost_fp``.
+def check_cost_decision(fn: Callable) -> Feedback:
+    """Exercise: write ``min_cost_decision(probabilities, cost)`` -> (N,) class indices.
+
+    probabilities: (N, K), each row a sample's class probabilities; cost: (K, K), cost[i, j]
+    the cost of answering j when the truth is i. Answer, for each sample, the class j with
+    the lowest expected cost sum_i p_i cost[i, j].
     """
 
     def checks() -> str:
-        y, scores = _screening_data()
-        candidates = np.append(np.unique(scores), np.inf)  # every distinct outcome
-        for cost_fn, cost_fp in ((10.0, 1.0), (1.0, 4.0)):
-            threshold = number(_call(fn, y.copy(), scores.copy(), cost_fn, cost_fp),
-                                "the threshold")
-            if math.isnan(threshold):
-                raise Wrong("returned NaN instead of a threshold")
-            cost = _cost(y, scores, threshold, cost_fn, cost_fp)
-            best = min(_cost(y, scores, t, cost_fn, cost_fp) for t in candidates)
-            if cost <= best + 1e-9:
-                continue
-            errors = min(_cost(y, scores, t, 1, 1) for t in candidates)
-            swapped = min(_cost(y, scores, t, cost_fp, cost_fn) for t in candidates)
-            setting = f"with cost_fn={cost_fn:g}, cost_fp={cost_fp:g}"
-            if threshold == 0.5:
-                raise Wrong(f"returns 0.5 {setting}: a fixed threshold ignores the costs; try "
-                            "every distinct score as a threshold and keep the cheapest")
-            if _cost(y, scores, threshold, 1, 1) <= errors + 1e-9:
-                raise Wrong(f"{setting} your threshold makes the fewest errors, counting a "
-                            "miss and a false alarm the same: weigh each miss by cost_fn and "
-                            "each false alarm by cost_fp")
-            if _cost(y, scores, threshold, cost_fp, cost_fn) <= swapped + 1e-9:
-                raise Wrong(f"{setting} the costs are swapped: a missed positive (score below "
-                            "the threshold, label 1) costs cost_fn; a false alarm costs cost_fp")
-            raise Wrong(f"{setting} your threshold {threshold:.3f} costs {cost:g}, but "
-                        f"{best:g} is possible; try every distinct score as a threshold")
-        return "correct: the threshold with the lowest expected cost"
+        probabilities, cost = _problem()
+        out = np.asarray(call_any(fn, probabilities.copy(), cost.copy()))
+        if out.shape != (40,):
+            if out.shape == (40, 3):
+                raise Wrong("returns the (N, K) expected costs; answer one class per sample: "
+                            "the column with the lowest expected cost")
+            raise Wrong(f"output shape {out.shape}, expected (N,) = (40,): one class per sample")
+        if not np.issubdtype(out.dtype, np.integer) and not np.all(out == np.round(out)):
+            raise Wrong("return class indices (integers 0..K-1), not costs or probabilities")
+        out = out.astype(int)
+        expected = _expected_costs(probabilities, cost).argmin(axis=1)
+        if np.array_equal(out, expected):
+            pass
+        elif np.array_equal(out, probabilities.argmax(axis=1)):
+            raise Wrong("this is the most probable class: it ignores the costs; weigh each "
+                        "possible truth by its cost, sum_i p_i cost[i, j], and take the cheapest j")
+        elif np.array_equal(out, (probabilities @ cost.T).argmin(axis=1)):
+            raise Wrong("the cost matrix is read the wrong way round: cost[i, j] is the cost "
+                        "of answering j when the truth is i, so the expected cost of answer j "
+                        "is probabilities @ cost[:, j]")
+        elif np.array_equal(out, _expected_costs(probabilities, cost).argmax(axis=1)):
+            raise Wrong("takes the class with the *highest* expected cost; take the lowest "
+                        "(argmin)")
+        else:
+            wrong = int(np.sum(out != expected))
+            raise Wrong(f"{wrong} of 40 answers are not the cheapest in expectation")
+        zero_one = 1 - np.eye(3)
+        out = np.asarray(call_any(fn, probabilities.copy(), zero_one)).astype(int)
+        if not np.array_equal(out, probabilities.argmax(axis=1)):
+            raise Wrong("with a 0-1 cost (every mistake costs 1) the cheapest answer must be "
+                        "the most probable class")
+        return "correct: the answer with the lowest expected cost; with 0-1 costs, the argmax"
 
-    return run("cost-optimal threshold", checks)
+    return run("decisions by expected cost", checks)
 
 
-def _ece(confidence, correct, n_bins: int) -> float:
-    from mmkit.metrics.calibration import _uniform_bins
-
-    bins = _uniform_bins(confidence, n_bins)
+def _adaptive_ece(confidence, correct, n_bins: int) -> float:
+    order = np.argsort(confidence, kind="stable")
     total = 0.0
-    for b in np.unique(bins):
-        inside = bins == b
-        total += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
+    for rows in np.array_split(order, n_bins):
+        if len(rows):
+            total += len(rows) / len(confidence) * abs(correct[rows].mean() - confidence[rows].mean())
     return float(total)
 
 
-def check_ece(fn: Callable) -> Feedback:
-    """Exercise: write ``ece(confidence, correct, n_bins)`` -> the expected calibration
-    error: n_bins equal bins of [0, 1] (an edge value in the lower bin), Σ over non-empty
-    bins of (share of samples) × |accuracy − mean confidence|."""
+def _uniform_ece(confidence, correct, n_bins: int) -> float:
+    from mmkit.metrics.calibration import _uniform_bins
+
+    bins = _uniform_bins(confidence, n_bins)
+    return float(sum((bins == b).mean() * abs(correct[bins == b].mean()
+                                              - confidence[bins == b].mean())
+                     for b in np.unique(bins)))
+
+
+def check_adaptive_ece(fn: Callable) -> Feedback:
+    """Exercise: write ``adaptive_ece(confidence, correct, n_bins)`` -> the expected
+    calibration error with equal-*count* bins: sort the samples by confidence (a stable
+    sort), cut them into n_bins consecutive groups of (nearly) equal size with
+    np.array_split, and return the sum over the groups of (share of samples) ×
+    |accuracy − mean confidence|."""
 
     def checks() -> str:
         rng = np.random.default_rng(5)
-        edges = np.linspace(0, 1, 11)
-        # some confidences exactly on bin edges, the rest random; over-confident above 0.65,
-        # under-confident below, so that gaps of both signs occur
-        confidence = np.r_[edges[4:10], rng.uniform(0.3, 1.0, 54).round(3)]
-        right_rate = np.where(confidence > 0.65, confidence - 0.25, confidence + 0.25)
-        correct = (rng.random(60) < right_rate).astype(float)
-        got = number(_call(fn, confidence.copy(), correct.copy(), 10), "the ECE")
-        want = _ece(confidence, correct, 10)
+        # most confidences crowd near 1, where equal-width bins would lump them together
+        confidence = np.r_[rng.uniform(0.5, 0.8, 10), rng.uniform(0.9, 1.0, 53)]
+        right_rate = np.where(confidence > 0.95, confidence - 0.2, confidence + 0.1)
+        correct = (rng.random(63) < right_rate).astype(float)
+        shuffle = rng.permutation(63)
+        confidence, correct = confidence[shuffle], correct[shuffle]
+        got = number(_call(fn, confidence.copy(), correct.copy(), 5), "the ECE")
+        want = _adaptive_ece(confidence, correct, 5)
         if math.isnan(got):
-            raise Wrong("returned NaN: an empty bin has no mean; skip the empty bins")
+            raise Wrong("returned NaN")
         if math.isclose(got, want, abs_tol=1e-9):
             pass
-        elif math.isclose(got, abs(correct.mean() - confidence.mean()), abs_tol=1e-9):
-            raise Wrong("one gap over all samples: over- and under-confidence in different "
-                        "bins cancel that way; take the gap in each bin, then the weighted sum")
+        elif math.isclose(got, _uniform_ece(confidence, correct, 5), abs_tol=1e-9):
+            raise Wrong("these are equal-*width* bins (section 5's ECE); here each bin holds "
+                        "the same number of samples: sort by confidence, then np.array_split")
         else:
-            bins = np.searchsorted(edges[1:-1], confidence)
-            plain = np.mean([abs(correct[bins == b].mean() - confidence[bins == b].mean())
-                             for b in np.unique(bins)])
-            upper = np.searchsorted(edges[1:-1], confidence, side="right")
-            upper_ece = sum((upper == b).mean() * abs(correct[upper == b].mean()
-                                                      - confidence[upper == b].mean())
-                            for b in np.unique(upper))
+            unsorted = sum(len(r) / 63 * abs(correct[r].mean() - confidence[r].mean())
+                           for r in np.array_split(np.arange(63), 5))
+            order = np.argsort(confidence, kind="stable")
+            plain = np.mean([abs(correct[r].mean() - confidence[r].mean())
+                             for r in np.array_split(order, 5)])
+            if math.isclose(got, unsorted, abs_tol=1e-9):
+                raise Wrong("the groups are cut in the samples' given order; sort by "
+                            "confidence first, so that each bin holds similar confidences")
             if math.isclose(got, plain, abs_tol=1e-9):
-                raise Wrong("a plain mean of the bins' gaps: weigh each bin by its share of "
-                            "the samples, so a bin of 2 samples counts less than one of 20")
-            if math.isclose(got, upper_ece, abs_tol=1e-9):
-                raise Wrong("a confidence exactly on a bin edge (0.7, say) must go to the "
-                            "lower bin, (0.6, 0.7]: np.searchsorted(edges[1:-1], c) does that")
+                raise Wrong("a plain mean of the bins' gaps: weigh each bin by its share of the "
+                            "samples (with 63 samples in 5 bins, they differ by one)")
+            if math.isclose(got, abs(correct.mean() - confidence.mean()), abs_tol=1e-9):
+                raise Wrong("one gap over all samples: take the gap in each bin, then the "
+                            "weighted sum")
             raise Wrong(f"expected {want:.4f}, got {got:.4f}")
-        calibrated = _ece(np.full(10, 0.8), np.array([1.0] * 8 + [0.0] * 2), 5)
-        got = number(_call(fn, np.full(10, 0.8), np.array([1.0] * 8 + [0.0] * 2), 5), "the ECE")
-        if not math.isclose(got, calibrated, abs_tol=1e-9):
-            raise Wrong(f"always 0.8 sure and right 8 times in 10 is calibrated: expected "
-                        f"{calibrated:.4f}, got {got:.4f}")
-        return "correct: the bins' gaps between accuracy and confidence, weighted by their size"
+        calibrated = number(_call(fn, np.full(10, 0.8), np.array([1.0] * 8 + [0.0] * 2), 1),
+                            "the ECE")
+        if not math.isclose(calibrated, 0.0, abs_tol=1e-9):
+            raise Wrong(f"always 0.8 sure and right 8 times in 10, in one bin, is calibrated: "
+                        f"expected 0, got {calibrated:.4f}")
+        return "correct: equal-count bins, each gap weighted by its bin's share"
 
-    return run("expected calibration error", checks)
+    return run("expected calibration error, equal-count bins", checks)

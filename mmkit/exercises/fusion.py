@@ -1,11 +1,11 @@
 """Lesson 06 self-checks: attention weights with missing modalities masked; late fusion as a
-product of experts; the full weight tensor of a low-rank tensor fusion."""
+product of the experts present; the parameters of full and low-rank tensor fusion."""
 
 from collections.abc import Callable
 
 import torch
 
-from mmkit.exercises.feedback import Feedback, Wrong, call, run
+from mmkit.exercises.feedback import Feedback, Wrong, call, call_any, run
 
 
 def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -58,81 +58,163 @@ def check_fusion_weights(fn: Callable) -> Feedback:
     return run("attention fusion weights", checks)
 
 
-def _experts(seed: int = 1) -> list[torch.Tensor]:
+def _experts(seed: int, m: int = 3, b: int = 4, k: int = 3) -> list[torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
-    return [torch.softmax(torch.randn(4, 3, generator=g) * 2, dim=1) for _ in range(3)]
+    return [torch.softmax(torch.randn(b, k, generator=g) * 2, dim=1) for _ in range(m)]
 
 
-def check_late_fusion(fn: Callable) -> Feedback:
-    """Exercise: write ``late_fusion_probabilities(probabilities)`` -> (B, K).
+def _late_reference(probabilities: list, present: torch.Tensor) -> torch.Tensor:
+    """The mean of log p over the experts present, then softmax: 0 stays 0, no NaN."""
+    log_p = torch.stack(probabilities, dim=1).log()  # (B, M, K)
+    log_p = torch.where(present.unsqueeze(-1), log_p, torch.zeros_like(log_p))
+    mean = log_p.sum(dim=1) / present.sum(dim=1, keepdim=True)
+    return torch.softmax(mean, dim=1)
 
-    probabilities: a list of M (B, K) tensors, each modality's class probabilities. Late
-    fusion averages the logits and applies softmax, which gives the renormalised geometric
-    mean of the probabilities (a product of experts), not their arithmetic mean.
+
+def check_late_fusion_present(fn: Callable) -> Feedback:
+    """Exercise: write ``late_fusion_present(probabilities, present)`` -> (B, K).
+
+    probabilities: a list of M (B, K) tensors, each expert's (modality's) class
+    probabilities; present: bool (B, M), False where a modality is missing in that sample
+    (its row of probabilities is then meaningless). Return what late fusion gives: the
+    softmax of the mean log-probability over the experts *present* (the renormalised
+    geometric mean, a product of experts). A class that a present expert gives probability
+    exactly 0 is vetoed: 0, not NaN.
     """
 
     def checks() -> str:
-        experts = _experts()
-        logits = [p.log() + torch.arange(4.0)[:, None] for p in experts]  # any logits will do
-        expected = torch.softmax(torch.stack(logits).mean(dim=0), dim=1)
-        out = call(fn, [p.clone() for p in experts])
+        experts = _experts(1)
+        everyone = torch.ones(4, 3, dtype=torch.bool)
+        out = call(fn, [p.clone() for p in experts], everyone.clone())
         if out.shape != (4, 3):
-            raise Wrong(f"output shape {tuple(out.shape)}, expected (4, 3): one probability per "
-                        "sample and class")
+            raise Wrong(f"output shape {tuple(out.shape)}, expected (B, K) = (4, 3): one "
+                        "probability per sample and class")
         if _close(out, torch.stack(experts).mean(dim=0)):
             raise Wrong("this is the arithmetic mean of the probabilities (a mixture, like a "
-                        "vote of the experts); averaging the *logits* multiplies the experts: "
-                        "take the mean of log p, then softmax")
+                        "vote); averaging the *logits* multiplies the experts: take the mean "
+                        "of log p, then softmax")
         product = torch.stack(experts).prod(dim=0)
-        if _close(out, product) or _close(out, product ** (1 / 3)):
-            raise Wrong("the product (or geometric mean) is right in shape but not normalised: "
-                        "each row must sum to 1; divide by the row sum (or use softmax)")
         if _close(out, product / product.sum(1, keepdim=True)):
-            raise Wrong("the product of the probabilities is the *sum* of the log-probabilities; "
-                        "late fusion takes their *mean*: raise the product to the power 1/M "
-                        "before normalising")
-        if not torch.allclose(out.sum(dim=1), torch.ones(4), atol=1e-5):
-            raise Wrong("each row must be probabilities summing to 1")
+            raise Wrong("the product of the probabilities is the *sum* of the log-"
+                        "probabilities; late fusion takes their *mean* (a power 1/M)")
+        if not torch.allclose(out.sum(dim=1), torch.ones(4, dtype=out.dtype), atol=1e-5):
+            raise Wrong("each row must be probabilities that sum to 1: normalise (softmax)")
+        if not _close(out, _late_reference(experts, everyone)):
+            raise Wrong("with every expert present this differs from softmax(mean of log p)")
+
+        # Missing experts: their rows are junk, zeros included, and must not count.
+        present = torch.tensor([[True, True, False], [True, False, False],
+                                [False, True, True], [True, True, True]])
+        junk = [p.clone() for p in experts]
+        for m in range(3):
+            junk[m][~present[:, m]] = torch.tensor([0.0, 0.0, 1.0])
+        out = call(fn, [p.clone() for p in junk], present.clone())
+        expected = _late_reference(junk, present)
+        if out.shape != (4, 3):
+            raise Wrong(f"output shape {tuple(out.shape)} with a modality missing, expected (4, 3)")
+        if torch.isnan(out).any():
+            raise Wrong("NaN where a modality is missing: its row holds zeros, and 0 × log 0 is "
+                        "NaN; leave a missing expert out with torch.where(present, log p, 0), "
+                        "not by multiplying")
+        everything = torch.softmax(torch.stack(junk).log().mean(dim=0), dim=1)
+        if _close(out, everything):
+            raise Wrong("the missing experts still count: average only over the experts "
+                        "present in each sample (present[b, m] True)")
+        zeroed = torch.where(present.T.unsqueeze(-1), torch.stack(junk).log(), torch.zeros(1))
+        if _close(out, torch.softmax(zeroed.sum(0) / 3, dim=1)):
+            raise Wrong("divides by M for every sample: a sample with one expert present must "
+                        "divide by 1; divide by present.sum(dim=1)")
         if not _close(out, expected):
-            raise Wrong("differs from softmax(mean of the logits); log p is a logit up to a "
-                        "constant per row, which the softmax ignores")
-        two = _experts(seed=2)[:2]
-        expected_two = torch.softmax(torch.stack([p.log() for p in two]).mean(dim=0), dim=1)
-        if not _close(call(fn, two), expected_two):
+            raise Wrong("wrong when a modality is missing: each sample's result is the softmax "
+                        "of the mean log p over *its* present experts")
+
+        # A veto: a present expert that gives a class probability exactly 0.
+        vetoing = [p.clone() for p in experts]
+        vetoing[0][0] = torch.tensor([0.0, 0.3, 0.7])
+        out = call(fn, [p.clone() for p in vetoing], everyone.clone())
+        if torch.isnan(out).any():
+            raise Wrong("NaN when an expert gives a class probability 0: log 0 = -inf is fine "
+                        "inside a softmax (e^-inf = 0); do not add an epsilon or mask it away")
+        if out[0, 0] != 0:
+            raise Wrong(f"an expert present said class 0 is impossible (p = 0), but the fused "
+                        f"probability is {float(out[0, 0]):.3g}: a product of experts gives "
+                        "0 — every expert can veto. (An epsilon added to p breaks that.)")
+        if not _close(out, _late_reference(vetoing, everyone)):
+            raise Wrong("wrong when an expert gives a probability of 0")
+        two = _experts(2, m=2)
+        if not _close(call(fn, two, torch.ones(4, 2, dtype=torch.bool)),
+                      _late_reference(two, torch.ones(4, 2, dtype=torch.bool))):
             raise Wrong("right for three modalities but not for two: do not assume M = 3")
-        return "correct: the renormalised geometric mean of the experts, a product of experts"
+        return ("correct: the product of the experts present, renormalised; a missing expert "
+                "is left out and a zero vetoes its class")
 
-    return run("late fusion as a product of experts", checks)
+    return run("late fusion with missing experts", checks)
 
 
-def check_low_rank_weight(fn: Callable) -> Feedback:
-    """Exercise: write ``full_weight(factor_a, factor_b)`` -> (O, a, b), the full tensor of a
-    low-rank tensor fusion whose factors are (R, a, O) and (R, b, O); checked through
-    ``torch.nn.Bilinear`` against the low-rank computation."""
+def _tensor_fusion_size(dims: list, small: int, out_dim: int, rank=None) -> int:
+    """Parameters of the kit's TensorFusion, counted on the module itself."""
+    from mmkit.fusion import TensorFusion
+
+    module = TensorFusion({f"m{i}": d for i, d in enumerate(dims)}, out_dim=out_dim,
+                          small=small, rank=rank)
+    return sum(p.numel() for p in module.parameters())
+
+
+def check_tensor_fusion_parameters(fn: Callable) -> Feedback:
+    """Exercise: write ``tensor_fusion_parameters(dims, small, out_dim, rank=None)`` -> int,
+    the number of learned numbers in tensor fusion: a projection (weight and bias) from each
+    modality's d_m features to ``small``; then, with a 1 appended to each, either the full
+    output layer on the outer product (rank None: its weight and bias) or, low-rank, one
+    factor (rank, small + 1, out_dim) per modality and one bias. Checked against
+    ``mmkit.fusion.TensorFusion``'s own parameters.
+    """
+
+    cases = [([6, 4], 3, 5, None), ([6, 4], 3, 5, 2), ([16, 16, 16], 4, 8, None),
+             ([16, 16, 16], 4, 8, 3), ([10, 7, 5, 3], 2, 4, None), ([10, 7, 5, 3], 6, 16, 4)]
 
     def checks() -> str:
-        g = torch.Generator().manual_seed(3)
-        fa, fb = torch.randn(2, 4, 5, generator=g), torch.randn(2, 3, 5, generator=g)
-        out = call(fn, fa.clone(), fb.clone())
-        if out.shape == (5, 3, 4):
-            raise Wrong("shape (O, b, a): the first factor's index must come first, (O, a, b)")
-        if out.shape == (4, 3, 5):
-            raise Wrong("shape (a, b, O): nn.Bilinear wants the output index first, (O, a, b)")
-        if out.shape == (2, 5, 4, 3) or out.shape == (2, 4, 3, 5):
-            raise Wrong("one tensor per rank: the full weight is their *sum* over r")
-        if out.shape != (5, 4, 3):
-            raise Wrong(f"output shape {tuple(out.shape)}, expected (O, a, b) = (5, 4, 3)")
-        a, b = torch.randn(6, 4, generator=g), torch.randn(6, 3, generator=g)
-        low_rank = (torch.einsum("bi,rio->bro", a, fa) * torch.einsum("bj,rjo->bro", b, fb)).sum(1)
-        bilinear = torch.nn.Bilinear(4, 3, 5, bias=False)
-        with torch.no_grad():
-            bilinear.weight.copy_(out)
-            got = bilinear(a, b)
-        if _close(got, low_rank / 2):
-            raise Wrong("half the right values: sum over the rank, do not average")
-        if not _close(got, low_rank):
-            raise Wrong("nn.Bilinear with this weight does not give the low-rank output: "
-                        "W[o, i, j] = sum over r of factor_a[r, i, o] * factor_b[r, j, o]")
-        return "correct: nn.Bilinear with this weight gives the low-rank fusion's output"
+        for dims, small, out_dim, rank in cases:
+            got = call_any(fn, list(dims), small, out_dim, rank)
+            try:
+                got = int(got) if float(got) == int(got) else float(got)
+            except (TypeError, ValueError):
+                raise Wrong(f"must return a number of parameters (an int), got "
+                            f"{type(got).__name__}") from None
+            want = _tensor_fusion_size(dims, small, out_dim, rank)
+            if got == want:
+                continue
+            setting = f"dims={dims}, small={small}, out_dim={out_dim}, rank={rank}"
+            m = len(dims)
+            projections = sum(d * small + small for d in dims)
+            if rank is None:
+                body = (small + 1) ** m * out_dim + out_dim
+                if got == projections + small ** m * out_dim + out_dim:
+                    raise Wrong(f"{setting}: the outer product has (small + 1) entries per "
+                                "modality, not small: a 1 is appended to each before the product")
+                if got == projections + (small + 1) * m * out_dim + out_dim:
+                    raise Wrong(f"{setting}: the full outer product has (small + 1) ** M entries "
+                                "(a product of the sizes), not (small + 1) * M")
+                if got == body:
+                    raise Wrong(f"{setting}: the projections to small are parameters too "
+                                "(a weight and a bias per modality)")
+                if got == projections + (small + 1) ** m * out_dim:
+                    raise Wrong(f"{setting}: the output layer has a bias of out_dim numbers")
+            else:
+                if got == projections + rank * (small + 1) * out_dim + out_dim:
+                    raise Wrong(f"{setting}: each modality has its own factor "
+                                "(rank, small + 1, out_dim): M of them")
+                if got == projections + rank * m * small * out_dim + out_dim:
+                    raise Wrong(f"{setting}: each factor is (rank, small + 1, out_dim): the "
+                                "appended 1 has its row too")
+                if got == projections + (small + 1) ** m * out_dim + out_dim:
+                    raise Wrong(f"{setting}: with rank given there is no full output layer; "
+                                "count the factors instead")
+                if got == projections + rank * m * (small + 1) * out_dim:
+                    raise Wrong(f"{setting}: low-rank fusion still has one bias of out_dim")
+            if got == want - m * small:
+                raise Wrong(f"{setting}: each projection has a bias of small numbers too")
+            raise Wrong(f"{setting}: got {got}, TensorFusion has {want} parameters")
+        return ("correct: the full form grows as (small + 1) ** M, the low-rank form as "
+                "rank × M × (small + 1)")
 
-    return run("low-rank factors to the full tensor", checks)
+    return run("tensor fusion's parameters", checks)

@@ -1,4 +1,4 @@
-"""Lesson 07 self-checks: pooling a BERT-like output, a shuffled split, Keras' VGG16 input."""
+"""Lesson 07 self-checks: max pooling a BERT-like output, a stratified split, Keras' VGG16 input."""
 
 from collections.abc import Callable
 
@@ -8,67 +8,98 @@ import torch
 from mmkit.exercises.feedback import Feedback, Wrong, call, call_any, run
 
 
-def check_mean_pool(fn: Callable) -> Feedback:
-    """Exercise: write ``mean_pool(states, mask)`` -> (N, D), the mean of each row's token
-    states over its real tokens (mask True), the padding left out."""
+def check_token_max_pool(fn: Callable) -> Feedback:
+    """Exercise: write ``max_pool(states, mask)`` -> (N, D): for each caption and feature, the
+    largest value over its real tokens (mask True); a padding position must never win, even
+    where its state is larger than every real one."""
 
     def checks() -> str:
         g = torch.Generator().manual_seed(0)
-        states = torch.randn(3, 5, 4, generator=g)
+        states = torch.randn(3, 5, 4, generator=g) - 3  # real tokens mostly negative...
         mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], dtype=torch.bool)
+        states[~mask] = 5.0  # ...and the padding positions larger than any of them
         out = call(fn, states.clone(), mask.clone())
         if out.shape != (3, 4):
-            raise Wrong(f"output shape {tuple(out.shape)}, expected (N, D) = (3, 4): average "
-                        "over the tokens (dim=1)")
-        expected = torch.stack([states[i, mask[i]].mean(dim=0) for i in range(3)])
-        if torch.allclose(out, states.mean(dim=1), atol=1e-5):
-            raise Wrong("a plain mean counts the padding: the same caption would get another "
-                        "vector in a batch with a longer caption; weigh by the mask")
-        if torch.allclose(out, states[:, 0], atol=1e-5):
-            raise Wrong("this is the first token's vector (BERT's [CLS] way); here, take the "
-                        "mean over the real tokens")
-        if torch.allclose(out, (states * mask.unsqueeze(-1)).sum(1) / 5, atol=1e-5):
-            raise Wrong("the padding is zeroed but still counted in the division: divide by "
-                        "the number of real tokens of each row")
-        if not torch.allclose(out, expected, atol=1e-5):
-            raise Wrong("differs from the mean over each row's real tokens")
-        return "correct: the mean over the real tokens, whatever the padding"
+            raise Wrong(f"output shape {tuple(out.shape)}, expected (N, D) = (3, 4): take the "
+                        "maximum over the tokens (dim=1), one value per feature")
+        expected = torch.stack([states[i, mask[i]].max(dim=0).values for i in range(3)])
+        if torch.allclose(out, states.max(dim=1).values):
+            raise Wrong("a plain max lets the padding win: here the padding states are larger "
+                        "than every real one; set them to -inf first (masked_fill)")
+        if torch.allclose(out, (states * mask.unsqueeze(-1)).max(dim=1).values):
+            raise Wrong("zeroing the padding is not enough: where every real value of a "
+                        "feature is negative, a padding 0 still wins; fill it with -inf")
+        masked_mean = (states * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)
+        if torch.allclose(out, masked_mean, atol=1e-5):
+            raise Wrong("this is the mean over the real tokens (section 4's pooling); here, "
+                        "take the largest value of each feature")
+        if torch.allclose(out, states[:, 0]):
+            raise Wrong("this is the first token's vector (BERT's [CLS] way); take the "
+                        "maximum over the real tokens")
+        if not torch.allclose(out, expected):
+            raise Wrong("differs from each feature's maximum over the real tokens")
+        return "correct: each feature's largest value over the real tokens; padding never wins"
 
-    return run("mean pooling of token states", checks)
+    return run("max pooling of token states", checks)
 
 
-def check_shuffled_split(fn: Callable) -> Feedback:
-    """Exercise: write ``shuffled_split(n, val, test, seed)`` -> (train, val, test) index
-    tensors: every row once, val and test of the sizes asked, drawn at random (seeded)."""
+def _within_one(parts, labels) -> tuple[bool, str]:
+    """Whether every class count in each part is within 1 of its proportional share."""
+    n = len(labels)
+    for name, rows in parts.items():
+        for c in labels.unique():
+            share = float((labels == c).sum()) / n
+            count = int((labels[rows] == c).sum())
+            if abs(count - share * len(rows)) >= 1:
+                return False, (f"the {name} part has {count} rows of class {int(c)}, but that "
+                               f"class is {share:.0%} of the data: {share * len(rows):.1f} "
+                               "expected")
+    return True, ""
+
+
+def check_stratified_split(fn: Callable) -> Feedback:
+    """Exercise: write ``stratified_split(labels, val, test, seed)`` -> (train, val, test)
+    index tensors: every row once, val and test of the sizes asked, drawn at random with a
+    seeded generator, and each part keeping the classes' shares: a class that is a share q
+    of the data has within one row of q * (the part's size) in the validation and test parts."""
 
     def checks() -> str:
-        parts = call_any(fn, 20, 4, 6, 0)
-        if not isinstance(parts, (tuple, list)) or len(parts) != 3:
-            raise Wrong("return three index tensors: (train, validation, test)")
-        train, val, test = (torch.as_tensor(p).long().flatten() for p in parts)
-        if (len(train), len(val), len(test)) != (10, 4, 6):
-            raise Wrong(f"sizes {len(train)}, {len(val)}, {len(test)}; expected 10, 4, 6 for "
-                        "n=20, val=4, test=6")
-        rows = torch.cat([train, val, test])
-        if sorted(rows.tolist()) != list(range(20)):
-            raise Wrong("the three parts must hold every row 0..n-1 exactly once (no repeats, "
-                        "none left out)")
-        if test.tolist() == list(range(14, 20)) and val.tolist() == list(range(10, 14)):
-            raise Wrong("the last rows, in order: that is Keras' validation_split, which sorted "
-                        "data turns into a one-class split; draw a random permutation first")
-        again = [torch.as_tensor(p).long().flatten() for p in call_any(fn, 20, 4, 6, 0)]
-        if not all(torch.equal(a, b) for a, b in zip(again, (train, val, test), strict=True)):
-            raise Wrong("the same seed must give the same split (use a seeded torch.Generator, "
-                        "not the global random state)")
-        other = [torch.as_tensor(p).long().flatten() for p in call_any(fn, 20, 4, 6, 1)]
-        if all(torch.equal(a, b) for a, b in zip(other, (train, val, test), strict=True)):
+        labels = torch.tensor([0] * 60 + [1] * 30 + [2] * 10)  # sorted, and imbalanced
+        for seed in range(5):
+            parts = call_any(fn, labels.clone(), 20, 20, seed)
+            if not isinstance(parts, (tuple, list)) or len(parts) != 3:
+                raise Wrong("return three index tensors: (train, validation, test)")
+            train, val, test = (torch.as_tensor(p).long().flatten() for p in parts)
+            if (len(train), len(val), len(test)) != (60, 20, 20):
+                raise Wrong(f"sizes {len(train)}, {len(val)}, {len(test)}; expected 60, 20, 20 "
+                            "for 100 labels, val=20, test=20")
+            if sorted(torch.cat([train, val, test]).tolist()) != list(range(100)):
+                raise Wrong("the three parts must hold every row 0..n-1 exactly once (no "
+                            "repeats, none left out)")
+            if test.tolist() == list(range(80, 100)):
+                raise Wrong("the last rows, in order: that is Keras' validation_split; on "
+                            "sorted labels the test part is all one class")
+            ok, why = _within_one({"validation": val, "test": test}, labels)
+            if not ok:
+                raise Wrong(f"seed {seed}: {why}. A random split is not stratified: shuffle "
+                            "within each class, then share every class out in proportion")
+            again = [torch.as_tensor(p).long().flatten() for p in call_any(fn, labels.clone(), 20, 20, seed)]
+            if not all(torch.equal(a, b) for a, b in zip(again, (train, val, test), strict=True)):
+                raise Wrong("the same seed must give the same split (use a seeded "
+                            "torch.Generator, not the global random state)")
+        first = call_any(fn, labels.clone(), 20, 20, 0)
+        other = call_any(fn, labels.clone(), 20, 20, 1)
+        if all(torch.equal(torch.as_tensor(a).long().flatten(), torch.as_tensor(b).long().flatten())
+               for a, b in zip(first, other, strict=True)):
             raise Wrong("another seed gives the same split: the seed is not used")
-        big = [torch.as_tensor(p).long().flatten() for p in call_any(fn, 1000, 100, 200, 0)]
-        if big[2].float().mean() > 700 or big[2].float().mean() < 300:
-            raise Wrong("the test rows are not spread over the data: shuffle all rows, then cut")
-        return "correct: every row once, shuffled, and the same for the same seed"
+        picked = torch.as_tensor(first[2]).long()
+        zeros = picked[labels[picked] == 0]
+        if zeros.max() - zeros.min() < 30:
+            raise Wrong("within a class, the test rows are bunched together: shuffle the rows "
+                        "of each class before sharing them out")
+        return "correct: every row once, each class in proportion, seeded"
 
-    return run("a shuffled train / validation / test split", checks)
+    return run("a stratified train / validation / test split", checks)
 
 
 KERAS_VGG_MEAN_BGR = (103.939, 116.779, 123.68)

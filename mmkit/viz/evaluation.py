@@ -3,6 +3,7 @@ confusion matrix, the scores of each class against a threshold, and a bar with i
 confidence interval."""
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown")
 
@@ -78,9 +79,12 @@ class ScoreHistogram:
     a vertical line: everything right of the line is predicted positive."""
 
     def __init__(self, ax, y_true, scores, threshold: float, bins: int = 20,
-                 labels=("negative", "positive"), span=None):
+                 labels=("negative", "positive"), span=None, ylim_from=None):
         """span: (low, high) of the score axis, kept when the scores change (default: the
-        range of the first scores), so that the threshold line stays in view."""
+        range of the first scores), so that the threshold line stays in view.
+        ylim_from: every score array that ``set_scores`` may show later; the count axis is
+        fixed to fit the tallest of their bins, so that its tick values stay right (an
+        explorer draws the axes once). Default: the first scores only."""
         self.ax = ax
         self.bins = bins
         scores = np.asarray(scores, dtype=float)
@@ -95,20 +99,25 @@ class ScoreHistogram:
         ax.set_xticks(np.linspace(self.edges[0], self.edges[-1], 3))
         ax.xaxis.set_major_formatter("{x:.2f}")
         ax.set_xlabel("score")
-        ax.set_ylabel("samples")
-        ax.set_yticks([])  # the shapes matter, not the counts (and ticks are slow to draw)
+        ax.set_ylabel("samples per bin")
+        top = max(self._tallest(y_true, s) for s in (scores, *(ylim_from or ())))
+        ax.set_ylim(0, 1.15 * max(top, 1))  # fixed: the ticks are drawn once
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         ax.legend(fontsize=7, loc="upper center")
         self.set_scores(y_true, scores)
+
+    def _tallest(self, y_true, scores) -> int:
+        y_true = np.asarray(y_true)
+        scores = np.clip(np.asarray(scores, dtype=float), self.edges[0], self.edges[-1])
+        return max(int(np.histogram(scores[y_true == cls], bins=self.edges)[0].max(initial=0))
+                   for cls in (0, 1))
 
     def set_scores(self, y_true, scores) -> None:
         y_true, scores = np.asarray(y_true), np.asarray(scores, dtype=float)
         scores = np.clip(scores, self.edges[0], self.edges[-1])  # out of span: the end bins
-        top = 0
         for stairs, cls in zip(self.stairs, (0, 1), strict=True):
             counts, _ = np.histogram(scores[y_true == cls], bins=self.edges)
             stairs.set_data(counts, self.edges)
-            top = max(top, counts.max(initial=0))
-        self.ax.set_ylim(0, 1.15 * max(top, 1))
 
     def update(self, threshold: float) -> None:
         self.line.set_xdata([threshold, threshold])

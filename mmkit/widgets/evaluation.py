@@ -91,7 +91,8 @@ def roc_explorer(y_true=None, scores=None, *, threshold: float = 0.5, labels=("0
     first = threshold_metrics(y_true, scores[names[0]], threshold)
     plots = {
         "scores": viz.ScoreHistogram(ax_hist, y_true, scores[names[0]], threshold,
-                                     labels=labels, span=(low, high)),
+                                     labels=labels, span=(low, high),
+                                     ylim_from=list(scores.values())),
         "roc": viz.RocPlot(ax_roc, curves),
         "confusion": viz.ConfusionMatrixPlot(ax_cm, first["confusion"], labels),
         "metrics": viz.Bars(ax_bars, ["precision", "recall", "F1", "accuracy"],

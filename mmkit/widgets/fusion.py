@@ -1,6 +1,7 @@
 """Lesson 06 explorer: corrupt one modality and watch each fusion's accuracy and the attention."""
 
 import ipywidgets as widgets
+from matplotlib.ticker import MaxNLocator
 
 from mmkit import viz
 from mmkit.checks import check_choice, check_positive
@@ -32,7 +33,8 @@ def fusion_explorer(models=None, data=None, seed: int = 0, *, modality: str | No
     Left: accuracy of each model, and chance — the share of the most common class in
     ``data``'s labels (0.5 on a balanced binary task, 0.1 on ten balanced digits). Right: the
     attention model's weights (its fusion's ``last_weights``) on the first 16 test samples,
-    one row per modality.
+    one row per modality; the title names that model (the first in ``models`` whose fusion is
+    an AttentionFusion).
     """
     from mmkit.report import chance_accuracy
     from mmkit.train import evaluate_corrupted
@@ -47,7 +49,8 @@ def fusion_explorer(models=None, data=None, seed: int = 0, *, modality: str | No
         raise TypeError(f"models must be a non-empty dict {{name: model}}, got {models!r}")
     if not isinstance(data, dict) or "label" not in data:
         raise TypeError("data must be a dict of test tensors with a 'label' entry")
-    attention = models[_attention_model(models)]
+    attention_name = _attention_model(models)
+    attention = models[attention_name]
     modalities = [m for m in attention.fusion.modalities if m in data]
     modality = modalities[0] if modality is None else check_choice(modality, "modality",
                                                                   modalities)
@@ -63,7 +66,7 @@ def fusion_explorer(models=None, data=None, seed: int = 0, *, modality: str | No
     }
     fig, (ax_acc, ax_w) = viz.new_figure(8.5, 3.0, ncols=2)
     accuracy, weights = evaluate_corrupted(models, data, modality, noise, seed,
-                                   weights_of=_attention_model(models))
+                                           weights_of=attention_name)
     bars = viz.Bars(ax_acc, list(models), list(accuracy.values()), ylim=(0, 1.1), fmt="{:.2f}")
     level = chance_accuracy(data["label"])
     chance = ax_acc.axhline(level, color="grey", linestyle=":", linewidth=1,
@@ -75,8 +78,9 @@ def fusion_explorer(models=None, data=None, seed: int = 0, *, modality: str | No
                         aspect="auto")
     ax_w.set_yticks(range(len(attention.fusion.modalities)), attention.fusion.modalities)
     ax_w.set_xlabel("test sample")
-    ax_w.set_title("attention weight per sample", fontsize=9)
-    fig.colorbar(image, ax=ax_w)
+    ax_w.xaxis.set_major_locator(MaxNLocator(integer=True))  # samples are whole numbers
+    ax_w.set_title(f"attention weights of {attention_name!r}, per sample", fontsize=9)
+    fig.colorbar(image, ax=ax_w, label="attention weight")
     plots = {"accuracy": bars, "weights": image}
     # Axes, ticks and the colour bar never change: draw them once, then only what moves
     # (in the order a full draw would: bars, lines, texts; the heatmap, then its frame).
@@ -89,7 +93,7 @@ def fusion_explorer(models=None, data=None, seed: int = 0, *, modality: str | No
         key = (modality, round(noise, 6))
         if key not in seen:
             seen[key] = evaluate_corrupted(models, data, modality, noise, seed,
-                                   weights_of=_attention_model(models))
+                                           weights_of=attention_name)
         accuracy, weights = seen[key]
         bars.update(list(accuracy.values()))
         image.set_data(weights[:SHOWN].T.numpy())
