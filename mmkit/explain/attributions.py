@@ -155,6 +155,7 @@ def perturbation_scores(method, forward, inputs, baselines, target, fixed, masks
     """Feature ablation for the whole batch; LIME and KernelSHAP fit one surrogate model per
     sample, so they loop over the samples (each sample's perturbations in one forward pass)."""
     from captum import attr
+    from threadpoolctl import threadpool_limits  # comes with scikit-learn, which LIME uses
 
     if method == "feature_ablation":
         return attr.FeatureAblation(forward).attribute(
@@ -171,7 +172,10 @@ def perturbation_scores(method, forward, inputs, baselines, target, fixed, masks
     else:
         explainer = attr.KernelShap(forward)
     rows = []
-    with warnings.catch_warnings():
+    # One BLAS thread for the surrogate fits: a least-squares problem of a few hundred rows
+    # gains nothing from threads, and on a busy machine BLAS threads that wait for a core
+    # made each fit a hundred times slower.
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         # Captum repeats a warning about one example at a time, which is what we do.
         warnings.filterwarnings("ignore", message=".*batch size")
         for i in range(len(target)):
