@@ -99,6 +99,8 @@ TERMS = [
     Term('quantisation', '量化', 'storing weights (and computing) in fewer bits, e.g. int8', "09"),
     Term('pruning', '剪枝', 'setting small weights to 0; it saves only when stored or run sparsely', "09"),
     Term('knowledge distillation', '知识蒸馏', "training a small model on a big model's softened probabilities", "09"),
+    Term('effective number of samples', '有效样本数', '(1 - β^n) / (1 - β): n samples of a class count as fewer, as new ones overlap the old', "09"),
+    Term('logit matching', '对数几率匹配', "distillation's high-temperature limit: the squared gap between centred logits", "09"),
     Term('saliency map', '显著图', "|gradient of the score| per pixel: what a tiny change would move", "10"),
     Term('integrated gradients', '积分梯度', 'gradients averaged along a path from a baseline, times input minus baseline', "10"),
     Term('attribution baseline', '基线', 'the input that means "absent"; path and removal methods compare with it', "10"),
@@ -107,6 +109,9 @@ TERMS = [
     Term('pointing game', '指向游戏', "is the heat map's peak on the object? counted against baselines", "10"),
     Term('randomisation test', '随机化检验', 'an explanation must change when the model\'s weights are re-initialised', "10"),
     Term('noise ceiling', '噪声上限', 'how similar two maps of the same model get anyway; a test must fall clearly below it', "10"),
+    Term('Bonferroni correction', '邦费罗尼校正', 'testing each of k comparisons at p < 0.05 / k, so that any false "yes" stays below 0.05', "10"),
+    Term('gradient × input', '梯度乘输入', 'each pixel times the gradient of the score with respect to it', "10"),
+    Term('VarGrad', '梯度方差法', "the variance of the gradients over noisy copies of the input", "10"),
 
     # lesson 11: contrastive alignment
 

@@ -70,3 +70,23 @@ def test_trajectory_2d_marks_the_minimum_only_when_given():
     _, plain = viz.new_figure(4, 3)
     viz.Trajectory2D(plain, bowl)
     assert not [line for line in plain.get_lines() if line.get_label() == "minimum"]
+
+
+def test_the_attribution_colour_bar_shows_the_colours_the_maps_are_drawn_with():
+    import matplotlib.pyplot as plt
+
+    from mmkit.viz.attributions import (
+        attribution_colourbar,
+        attribution_colourmap,
+        attribution_colours,
+    )
+
+    scores = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])  # / max |score|: -1, -0.5, 0, 0.5, 1
+    rgba = attribution_colours(scores)
+    over_white = rgba[:, :3] * rgba[:, 3:] + (1 - rgba[:, 3:])  # what the map shows on white
+    key = attribution_colourmap()(np.array([0.0, 0.25, 0.5, 0.75, 1.0]))[:, :3]
+    np.testing.assert_allclose(key, over_white, atol=0.01)
+    fig, ax = plt.subplots()
+    bar = attribution_colourbar(fig, ax)
+    assert list(bar.get_ticks()) == [-1, 0, 1] and "red" in bar.ax.get_ylabel()
+    plt.close(fig)
