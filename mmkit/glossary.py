@@ -117,7 +117,7 @@ TERMS = [
 
     # lesson 12: Vision Transformer and cross-attention
     Term('patch (image patch)', '图像块', 'a P x P square of an image, flattened into one token', "12"),
-    Term('Vision Transformer (ViT)', '视觉变换器', 'a Transformer that reads an image as a sequence of patch tokens', "12"),
+    Term('Vision Transformer (ViT)', '视觉 Transformer (视觉变换器)', 'a Transformer that reads an image as a sequence of patch tokens', "12"),
     Term('class token', '分类标记', 'a learned token in front of the patches whose final vector is the image feature', "12"),
     Term('cross-attention', '交叉注意力', "queries from one modality attend to the other's keys and values", "12"),
     Term('attention rollout', '注意力展开', 'multiplying the layers\' attention (with the residual) back to the input tokens', "12"),

@@ -69,8 +69,9 @@ def vit_attention_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
     if maps["words"] is None:
         raise ValueError("the model's fusion has no cross-attention (it pools first): there "
                          "is no word -> patch attention to show")
+    device = next(model.parameters()).device
     with torch.no_grad():
-        predicted = model({k: data[k] for k in model.encoders}).argmax(dim=1).cpu()
+        predicted = model({k: data[k].to(device) for k in model.encoders}).argmax(dim=1).cpu()
     length = data["text"].shape[1]
     lookers = dict(_lookers(maps, length))
     check_choice(looker, "looker", list(lookers))
@@ -132,10 +133,13 @@ def vit_attention_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
         said, truth = int(predicted[sample]), int(data["label"][sample])
         if classes is not None:
             said, truth = classes[said], classes[truth]
-        ax.set_title(f"“{words}?” model: {said} (truth: {truth})", fontsize=9)
         label = (f"'{tokens[sample][index]}' (word {index + 1})" if kind == "word"
                  else looker)
-        how = "rollout (heads averaged)" if rollout else f"head {head}"
+        how = ("rollout (heads averaged)" if rollout
+               else "heads averaged" if head == "mean" else f"head {head}")
+        if kind == "patch":
+            how += f", image layer {layer}" if not rollout else f", up to image layer {layer}"
+        ax.set_title(f"“{words}?” model: {said} (truth: {truth})\n{label}, {how}", fontsize=9)
         status = f"{label}, {how}: top weight {float(weights.max()):.2f}"
         if named is not None and kind == "word":
             hit = bool(patch_pointing_game(weights[None].float(), named[None], patch_size)[0])
