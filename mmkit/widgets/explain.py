@@ -6,8 +6,8 @@ import numpy as np
 import torch
 
 from mmkit import viz
-from mmkit.checks import check_choice, check_int
-from mmkit.widgets.explorer import SLIDER_STYLE, Explorer
+from mmkit.checks import check_choice
+from mmkit.widgets.explorer import SLIDER_STYLE, Explorer, check_labelled_samples
 
 LABELS = {"saliency": "saliency", "smoothgrad": "SmoothGrad",
           "integrated_gradients": "integrated gradients", "gradient_shap": "GradientSHAP",
@@ -48,7 +48,6 @@ def explanation_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
     """
     from mmkit.explain import METHODS, explain_all, peak_positions, pointing_game
     from mmkit.explain.checks import model_inputs
-    from mmkit.preprocess.text import Vocabulary
     from mmkit.viz.attributions import AttributionOverlay, TokenStrip
 
     if model is None:
@@ -57,16 +56,7 @@ def explanation_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
         train, default_test, vocab = explain_data(seed)
         model = explain_model(train, len(vocab), seed)
         data = default_test if data is None else data
-    if not isinstance(data, dict) or not all(k in data for k in ("image", "text", "label")):
-        raise TypeError("data must be a dict with 'image', 'text' (token ids) and 'label'")
-    if not isinstance(vocab, Vocabulary):
-        raise TypeError(f"vocab must be the Vocabulary of the captions, got {type(vocab).__name__}")
-    count = len(data["label"])
-    if count > MAX_SAMPLES:
-        raise ValueError(f"data holds {count} samples; pass at most {MAX_SAMPLES}")
-    check_int(sample, "sample")
-    if sample >= count:
-        raise ValueError(f"sample must be in [0, {count - 1}], got {sample}")
+    count = check_labelled_samples(data, vocab, sample, texts="captions", max_samples=MAX_SAMPLES)
     method = check_choice(method, "method", METHODS)
 
     results = explain_all(model, data, **OPTIONS)

@@ -5,7 +5,7 @@ import torch
 
 from mmkit import viz
 from mmkit.checks import check_choice, check_int
-from mmkit.widgets.explorer import SLIDER_STYLE, Explorer
+from mmkit.widgets.explorer import SLIDER_STYLE, Explorer, check_labelled_samples
 
 MAX_SAMPLES = 16
 
@@ -45,7 +45,6 @@ def vit_attention_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
     """
     from mmkit.explain.patch_maps import patch_pointing_game, token_attention_maps
     from mmkit.explain.rollout import attention_rollout
-    from mmkit.preprocess.text import Vocabulary
     from mmkit.viz.patches import PatchAttentionOverlay
 
     if model is None:
@@ -53,17 +52,7 @@ def vit_attention_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
 
         model, default_data, vocab = explorer_defaults(seed)
         data = default_data if data is None else data
-    if not isinstance(data, dict) or not all(k in data for k in ("image", "text", "label")):
-        raise TypeError("data must be a dict with 'image', 'text' (token ids) and 'label'")
-    if not isinstance(vocab, Vocabulary):
-        raise TypeError(f"vocab must be the Vocabulary of the questions, got "
-                        f"{type(vocab).__name__}")
-    count = len(data["label"])
-    if count > MAX_SAMPLES:
-        raise ValueError(f"data holds {count} samples; pass at most {MAX_SAMPLES}")
-    check_int(sample, "sample")
-    if sample >= count:
-        raise ValueError(f"sample must be in [0, {count - 1}], got {sample}")
+    count = check_labelled_samples(data, vocab, sample, texts="questions", max_samples=MAX_SAMPLES)
 
     maps = token_attention_maps(model, data)
     if maps["words"] is None:
