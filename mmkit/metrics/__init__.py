@@ -9,6 +9,8 @@ check every function against scikit-learn on thousands of random and edge-case i
     curves.py            roc_curve, precision_recall_curve, auc
     areas.py             roc_auc_score, average_precision_score
     bootstrap.py         bootstrap_ci: a confidence interval for any of them
+    retrieval.py         recall_at_k, median_rank, retrieval_ranks (no scikit-learn
+                         counterpart: checked against its top_k_accuracy_score and a sort)
 """
 
 from mmkit.metrics.areas import average_precision_score, roc_auc_score
@@ -23,6 +25,7 @@ from mmkit.metrics.precision_recall import (
     precision_score,
     recall_score,
 )
+from mmkit.metrics.retrieval import median_rank, recall_at_k, retrieval_ranks
 
 __all__ = [
     "ConfidenceInterval",
@@ -35,10 +38,13 @@ __all__ = [
     "confusion_matrix",
     "f1_score",
     "fbeta_score",
+    "median_rank",
     "precision_recall_curve",
     "precision_recall_fscore_support",
     "precision_score",
+    "recall_at_k",
     "recall_score",
+    "retrieval_ranks",
     "roc_auc_score",
     "roc_curve",
 ]
