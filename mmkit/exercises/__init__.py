@@ -5,6 +5,11 @@ thing that is wrong, in words that point at the fix, or with a pass. It never ra
 wrong answer, so a notebook full of exercises still runs top to bottom.
 """
 
+from mmkit.exercises.align import (
+    check_hard_negative_loss,
+    check_perfect_batch_loss,
+    check_recall_at_k,
+)
 from mmkit.exercises.audio_video import check_pck
 from mmkit.exercises.challenges import check_balanced_accuracy, check_class_weights
 from mmkit.exercises.data import check_normalize
@@ -31,13 +36,16 @@ __all__ = [
     "check_cross_entropy",
     "check_fusion_weights",
     "check_gradient_step",
+    "check_hard_negative_loss",
     "check_learning_rate",
     "check_lstm_step",
     "check_macro_f1",
     "check_max_pool",
     "check_normalize",
+    "check_perfect_batch_loss",
     "check_pck",
     "check_pointing_hit",
+    "check_recall_at_k",
     "check_saliency",
     "check_softmax",
 ]
