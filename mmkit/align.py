@@ -296,7 +296,7 @@ def retrieve(query_features: torch.Tensor, gallery_features: torch.Tensor, k: in
 
 # ---- a small trained pair of models, for the explorers' default state ----------------------
 
-def default_alignment_models(seed: int = 0, steps: int = 300, fine_tune_steps: int = 100):
+def default_alignment_models(seed: int = 0, steps: int = 400, fine_tune_steps: int = 100):
     """Two small dual encoders on ShapesWorld scenes of 1-2 objects (16x16 px images would be
     too small: 32x32), trained with ``fit(max_steps=...)`` in a few seconds, seeded:
     "plain" with the contrastive loss, "hard negatives" a copy fine-tuned with each
@@ -319,7 +319,9 @@ def default_alignment_models(seed: int = 0, steps: int = 300, fine_tune_steps: i
     plain = DualEncoder(ImageCNN(3, (8, 16), out_dim=32, pooled_size=4),
                         TransformerTextEncoder(len(vocab), dim=16, heads=2, layers=1, max_len=16),
                         dim=16, vocab=vocab)
-    fit(plain, train, objective=clip_objective, max_steps=steps, lr=5e-3, batch_size=64,
+    # lr 2e-3: at 5e-3 the gallery R@1 after 300-450 steps swung between 0.17 and 0.33 with
+    # the thread count and the CPU's kernels; the gentler rate lands near 0.33 on all of them.
+    fit(plain, train, objective=clip_objective, max_steps=steps, lr=2e-3, batch_size=64,
         seed=seed, progress=False)
     pairs = [i for i in range(train_scenes.n) if train_scenes.truth(i)["mentioned"]]
     negatives = []
