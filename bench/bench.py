@@ -121,6 +121,10 @@ def _nudged_value(control, i: int):
         return ("index", (control.index + 1) % len(control.options))
     if isinstance(control, ipywidgets.Checkbox):
         return not control.value
+    if isinstance(control, ipywidgets.Text):  # typing: the first 1..n words of the placeholder
+        words = (control.placeholder or "text").split()
+        typed = " ".join(words[: 1 + i % len(words)])
+        return typed if typed != control.value else f"{typed} {words[0]}"
     raise TypeError(f"the benchmark cannot move a {type(control).__name__}")
 
 

@@ -17,6 +17,7 @@ __all__ = ["data_path", "get_device", "seed_everything", "set_threads", "thread_
 set_threads()  # once: as many threads as this process may really use (see mmkit.core)
 
 _SUBMODULES = {
+    "align",
     "checks",
     "core",
     "data",

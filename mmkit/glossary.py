@@ -114,6 +114,16 @@ TERMS = [
     Term('VarGrad', '梯度方差法', "the variance of the gradients over noisy copies of the input", "10"),
 
     # lesson 11: contrastive alignment
+    Term('contrastive learning', '对比学习', 'train matching pairs close and every other pairing far apart in one space', "11"),
+    Term('dual encoder', '双塔编码器', 'one encoder per modality, each with a projection head into the shared space', "11"),
+    Term('embedding space', '嵌入空间', 'the shared vector space both encoders map into; nearness means relatedness', "11"),
+    Term('temperature', '温度系数', 'divides the similarities before the softmax: low is sharp, high is flat', "11"),
+    Term('zero-shot classification', '零样本分类', 'classifying by comparing with prompts, with no classifier trained for the classes', "11"),
+    Term('prompt, prompt ensembling', '提示词, 提示集成', 'a class written as a caption; averaging several wordings per class', "11"),
+    Term('retrieval, Recall@K', '检索, Recall@K (前K召回率)', 'ranking a gallery for a query; the share of queries with the right item in the top K', "11"),
+    Term('hard negative', '困难负样本', 'a false example close to a true one: the same words in a wrong order', "11"),
+    Term('modality gap', '模态鸿沟', 'image and text embeddings sit in two separate cones of the shared space', "11"),
+    Term('emergent alignment', '涌现对齐', 'two modalities aligned through a third without ever being paired', "11"),
 
     # lesson 12: Vision Transformer and cross-attention
     Term('patch (image patch)', '图像块', 'a P x P square of an image, flattened into one token', "12"),

@@ -5,6 +5,11 @@ thing that is wrong, in words that point at the fix, or with a pass. It never ra
 wrong answer, so a notebook full of exercises still runs top to bottom.
 """
 
+from mmkit.exercises.align import (
+    check_hard_negative_loss,
+    check_perfect_batch_loss,
+    check_recall_at_k,
+)
 from mmkit.exercises.audio_video import check_deltas, check_local_soft_argmax, check_pck
 from mmkit.exercises.challenges import (
     check_balanced_accuracy,
@@ -68,6 +73,7 @@ __all__ = [
     "check_gradient_step",
     "check_gradient_times_input",
     "check_gru_step",
+    "check_hard_negative_loss",
     "check_htk_mel",
     "check_keras_vgg_preprocess",
     "check_late_fusion_present",
@@ -82,7 +88,9 @@ __all__ = [
     "check_padding_for",
     "check_patchify",
     "check_pck",
+    "check_perfect_batch_loss",
     "check_pointing_hit",
+    "check_recall_at_k",
     "check_receptive_field",
     "check_softmax",
     "check_stft_frames",

@@ -12,6 +12,8 @@ check every function against scikit-learn (or SciPy) on random and edge-case inp
     calibration.py       calibration_curve, expected_calibration_error, fit_temperature
     agreement.py         cohen_kappa_score (raters), mcnemar_test (two models, paired)
     threshold.py         threshold_metrics: the counts and rates at one threshold
+    retrieval.py         recall_at_k, median_rank, retrieval_ranks (no scikit-learn
+                         counterpart: checked against its top_k_accuracy_score and a sort)
 """
 
 from mmkit.metrics.agreement import McNemarResult, cohen_kappa_score, mcnemar_test
@@ -34,6 +36,7 @@ from mmkit.metrics.precision_recall import (
     precision_score,
     recall_score,
 )
+from mmkit.metrics.retrieval import median_rank, recall_at_k, retrieval_ranks
 from mmkit.metrics.threshold import threshold_metrics
 
 __all__ = [
@@ -53,12 +56,15 @@ __all__ = [
     "fbeta_score",
     "fit_temperature",
     "mcnemar_test",
+    "median_rank",
     "negative_log_likelihood",
     "precision_recall_curve",
     "precision_recall_fscore_support",
     "precision_score",
+    "recall_at_k",
     "recall_score",
     "reliability_bins",
+    "retrieval_ranks",
     "roc_auc_score",
     "roc_curve",
     "threshold_metrics",

@@ -4,6 +4,7 @@ Every front end returns an ``Explorer`` (explorer.py); one module per lesson hol
 explorers. Tests and the benchmark find them all here.
 """
 
+from mmkit.widgets.align import retrieval_explorer, similarity_explorer
 from mmkit.widgets.audio_video import keypoint_explorer
 from mmkit.widgets.data import data_browser
 from mmkit.widgets.evaluation import feedback_explorer, roc_explorer
@@ -25,7 +26,9 @@ __all__ = [
     "fusion_explorer",
     "gradient_descent_explorer",
     "keypoint_explorer",
+    "retrieval_explorer",
     "roc_explorer",
+    "similarity_explorer",
     "softmax_explorer",
     "vit_attention_explorer",
 ]
