@@ -1,6 +1,7 @@
 """Datasets of dict samples: {"image", "text", "audio", "video", "label", ...}.
 
-Synthetic, with known ground truth: ShapesWorld (four modalities), StickFigures (pose).
+Synthetic, with known ground truth: ShapesWorld (four modalities), Scenes (1-3 objects,
+their relations and captions), StickFigures (pose).
 Real: AVDigits (handwritten + spoken digits). Loaders for data you bring: CocoCaptions,
 Flickr8kCaptions, SpokenDigitFolder, VideoFrames, read_video_file. For training: class
 weights, oversampling and minority augmentation (rebalance), modality dropout.
@@ -18,6 +19,7 @@ from mmkit.data.loaders import (
 )
 from mmkit.data.modality_dropout import ModalityDropout, drop_modalities
 from mmkit.data.rebalance import augment_minority, class_weights, oversample, oversample_indices
+from mmkit.data.scenes import Scenes
 from mmkit.data.shapes_world import ShapesWorld
 from mmkit.data.stick_figures import StickFigures
 from mmkit.data.tensors import count_rows, take_rows, to_tensors
@@ -27,6 +29,7 @@ __all__ = [
     "CocoCaptions",
     "Flickr8kCaptions",
     "ModalityDropout",
+    "Scenes",
     "ShapesWorld",
     "SpokenDigitFolder",
     "StickFigures",
