@@ -10,12 +10,15 @@ check every function against scikit-learn on thousands of random and edge-case i
     areas.py             roc_auc_score, average_precision_score
     bootstrap.py         bootstrap_ci: a confidence interval for any of them
     threshold.py         threshold_metrics: the counts and rates at one threshold
+    text_generation.py   bleu (= sacreBLEU's corpus BLEU), cider (= pycocoevalcap's CIDEr-D)
+    hallucination.py     chair (captions), pope (yes/no probes), against a scene's truth
 """
 
 from mmkit.metrics.areas import average_precision_score, roc_auc_score
 from mmkit.metrics.bootstrap import ConfidenceInterval, bootstrap_ci
 from mmkit.metrics.confusion import accuracy_score, balanced_accuracy_score, confusion_matrix
 from mmkit.metrics.curves import auc, precision_recall_curve, roc_curve
+from mmkit.metrics.hallucination import chair, object_mentions, pope
 from mmkit.metrics.inputs import UndefinedMetricWarning
 from mmkit.metrics.precision_recall import (
     f1_score,
@@ -24,6 +27,7 @@ from mmkit.metrics.precision_recall import (
     precision_score,
     recall_score,
 )
+from mmkit.metrics.text_generation import bleu, cider
 from mmkit.metrics.threshold import threshold_metrics
 
 __all__ = [
@@ -33,10 +37,15 @@ __all__ = [
     "auc",
     "average_precision_score",
     "balanced_accuracy_score",
+    "bleu",
     "bootstrap_ci",
+    "chair",
+    "cider",
     "confusion_matrix",
     "f1_score",
     "fbeta_score",
+    "object_mentions",
+    "pope",
     "precision_recall_curve",
     "precision_recall_fscore_support",
     "precision_score",
