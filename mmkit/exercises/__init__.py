@@ -20,11 +20,14 @@ from mmkit.exercises.math import (
     check_softmax,
 )
 from mmkit.exercises.text import check_attention, check_lstm_step
+from mmkit.exercises.vlm import check_causal_mask, check_chair, check_top_p
 
 __all__ = [
     "Feedback",
     "check_attention",
     "check_balanced_accuracy",
+    "check_causal_mask",
+    "check_chair",
     "check_class_weights",
     "check_conv_output_size",
     "check_cost_threshold",
@@ -40,4 +43,5 @@ __all__ = [
     "check_pointing_hit",
     "check_saliency",
     "check_softmax",
+    "check_top_p",
 ]
