@@ -14,6 +14,8 @@ Each text row is "<bos> prompt <sep> answer <eos>"; the loss is the next-token
 cross-entropy on the answer and <eos> only (the prompt is given, not predicted).
 """
 
+import functools
+
 import torch
 import torch.nn.functional as F
 
@@ -132,19 +134,95 @@ def training_data(model: TinyVLM, features: torch.Tensor | None, rows) -> dict:
     return data
 
 
+class LengthBuckets:
+    """Shuffled minibatches for ``fit`` (an iterable of dict batches), short rows and long
+    rows apart. A random batch of 64 rows almost always holds a long caption, and every
+    row is padded to it; with the rows longer than ``split_at`` tokens in batches of their
+    own, a batch of questions costs what questions need. (Finer buckets would put one kind
+    of question in each batch: the updates would then pull the model one way at a time.)
+
+    Each pass (epoch) draws a new order from (seed, pass number): rows are shuffled within
+    their bucket, cut into batches, and the batches shuffled; a bucket's last batch may be
+    smaller. split_at=None: one bucket, plain shuffled batches. Batches are cut to their
+    longest row.
+    """
+
+    def __init__(self, data: dict, batch_size: int = 64, seed: int = 0,
+                 split_at: int | None = None):
+        from mmkit.data.tensors import count_rows
+
+        count_rows(data, "data", labels=False)
+        self.data = data
+        self.batch_size = check_int(batch_size, "batch_size", minimum=1)
+        self.seed = check_int(seed, "seed")
+        # A row's length: up to its last target token (the <eos>).
+        last = torch.arange(data["ids"].shape[1]) * data["answer_mask"]
+        lengths = last.max(dim=1).values + 1
+        self.long = lengths > (check_int(split_at, "split_at") if split_at is not None
+                               else lengths.max())
+        self.passes = 0
+
+    def __iter__(self):
+        from mmkit.data.tensors import take_rows
+
+        generator = torch.Generator().manual_seed(self.seed * 1000 + self.passes)
+        self.passes += 1
+        batches = []
+        for bucket in (~self.long, self.long):
+            rows = bucket.nonzero()[:, 0]
+            if len(rows) == 0:
+                continue
+            rows = rows[torch.randperm(len(rows), generator=generator)]
+            batches += list(rows.split(self.batch_size))
+        for k in torch.randperm(len(batches), generator=generator).tolist():
+            yield _trimmed(take_rows(self.data, batches[k]))
+
+
 def fit_in_phases(model, data: dict, phases, *, batch_size: int = 64, seed: int = 0,
-                  progress: bool = True):
+                  split_at: int | None = None, progress: bool = True):
     """``fit`` once per (steps, lr) phase with one Adam optimiser carried through (its
     moment estimates kept), e.g. a short warm-up at a low rate, the bulk at a high one,
     and a cool-down at a low one, where the last gains come. Returns the Histories."""
     if isinstance(phases, (str, dict)) or not phases:
         raise TypeError(f"phases must be a list of (steps, lr) pairs, got {phases!r}")
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad])
+    batches = LengthBuckets(data, batch_size, seed, split_at)
     histories = []
-    for k, (steps, lr) in enumerate(phases):
+    for steps, lr in phases:
         for group in optimizer.param_groups:
             group["lr"] = lr
-        histories.append(fit(model, data, objective=next_token_objective, optimizer=optimizer,
+        histories.append(fit(model, batches, objective=next_token_objective, optimizer=optimizer,
                              max_steps=check_int(steps, "steps", minimum=1), lr=lr,
-                             batch_size=batch_size, seed=seed + k, progress=progress))
+                             progress=progress))
     return histories
+
+
+@functools.lru_cache(maxsize=2)
+def demo_vlm(seed: int = 0):
+    """The decoding stepper's default model: the lesson's recipe, shortened (1,500 scenes,
+    fewer steps), trained in seconds through ``fit``; seeded, so the same weights every time
+    (and kept: a second call returns the same model). Returns (model in eval mode, 16
+    unseen test scenes (16, 3, 32, 32))."""
+    from mmkit.data.scene_qa import cell_labels, qa_rows
+    from mmkit.data.scenes import Scenes
+    from mmkit.vlm.model import SceneEncoder
+
+    seed = check_int(seed, "seed")
+    train, test = Scenes(n=1500, seed=seed), Scenes(n=16, seed=seed + 1)
+    images = torch.stack([train[i]["image"] for i in range(len(train))])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        encoder = SceneEncoder(keep=3, seed=seed)
+        fit(encoder, {"image": images, **cell_labels(train, grid=encoder.grid)},
+            objective=cell_objective, max_steps=300, lr=3e-3, seed=seed, progress=False,
+            device="cpu")
+        rows = qa_rows(train, seed=seed, repeats=2)
+        rows += [r for r in rows if r["type"] == "position"]
+        model = TinyVLM(encoder, build_vocabulary(rows))
+        features = model.encode_images(images)
+        freeze_for_stage(model, "instruction")
+        fit_in_phases(model, training_data(model, features, rows),
+                      [(100, 1e-3), (500, 3e-3), (150, 5e-4)], seed=seed, split_at=12,
+                      progress=False)
+    test_images = torch.stack([test[i]["image"] for i in range(len(test))])
+    return model.eval(), test_images
