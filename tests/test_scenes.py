@@ -304,3 +304,19 @@ def test_bad_indices():
     with pytest.raises(TypeError, match="index must be an int"):
         ds[1.0]
     assert ds[np.int64(1)]["text"] == ds.captions[1]
+
+
+def test_gallery_captions_each_fit_exactly_one_chosen_scene():
+    ds = Scenes(n=600, seed=10, n_objects=(1, 3))
+    chosen = ds.gallery(150)
+    assert len(chosen) == 150 and chosen == sorted(chosen)
+    true = {i: set(ds.true_captions(i)) for i in chosen}
+    for i in chosen:
+        fits = [j for j in chosen if ds.captions[i] in true[j]]
+        assert fits == [i], (ds.captions[i], fits)
+    everything = ds.gallery()  # as many as the rule allows
+    assert len(everything) > 150 and everything[:150] == chosen
+    one_object = Scenes(n=300, seed=1, n_objects=1).gallery()
+    assert len(one_object) <= 24  # one caption per (size, colour, shape) at most
+    with pytest.raises(ValueError, match="size must be >= 1"):
+        ds.gallery(0)

@@ -9,10 +9,10 @@ down, so "left of" and "above" are defined for every pair with no near-tie.
     >>> scenes = Scenes(n=1000, image_size=32, seed=0, n_objects=(1, 3))
     >>> sample = scenes[0]
     >>> sample["text"]
-    'a large green circle left of a small blue triangle and a small blue circle'
+    'a small blue triangle left of a small blue circle and a large green circle'
     >>> sample["objects"][0]
-    {'shape': 'circle', 'colour': 'green', 'size': 'large', 'x': 15.18..., 'y': 24.92...,
-     'box': (10.54..., 20.28..., 19.82..., 29.56...), 'radius': 4.64}
+    {'shape': 'triangle', 'colour': 'blue', 'size': 'small', 'x': 4.25..., 'y': 27.85...,
+     'box': (0.18..., 23.14..., 8.32..., 30.20...), 'radius': 3.36}
     >>> sample["mentioned"], sample["relations"][:2]
     ((0, 'left of', 2), [(0, 'left of', 1), (0, 'left of', 2)])
 
@@ -33,6 +33,7 @@ A sample is a dict:
                  "above": for every pair, one of each (x_i < x_j means i is left of j;
                  y grows downwards, so y_i < y_j means i is above j)
     "mentioned"  (i, relation, j), the relation the caption states, or None (one object)
+    "caption"    the caption, as ground truth (there even when "text" is not rendered)
 The truth without pixels: ``truth(index)``; every caption true of a scene:
 ``true_captions(index)``; a caption from any objects and relation: ``caption()``; the
 hard negatives of lesson 11: ``swapped_caption(objects, mentioned, "relation" |
@@ -65,7 +66,7 @@ HELD_OUT = (("green", "triangle"), ("blue", "circle"), ("yellow", "square"))
 MODALITIES = ("image", "text", "audio")
 MAX_OBJECTS = 3
 
-_RADIUS = (0.09, 0.145)  # circle radius / image size, per size (smaller than ShapesWorld's)
+_RADIUS = (0.105, 0.145)  # circle radius / image size, per size (smaller than ShapesWorld's)
 _SQUARE_HALF, _TRIANGLE_R = 0.886, 1.4  # as ShapesWorld draws them (same area as the circle)
 _GAP = 1.0  # pixels between the boxes of two objects, at least
 _ATTEMPTS = 5000  # placements tried per scene (3 large triangles in 32 px: 1 in 220 fits)
@@ -371,6 +372,25 @@ class Scenes(Dataset):
         others = [caption(truth["objects"], m) for m in truth["relations"]
                   if tuple(m) != truth["mentioned"]]
         return [truth["caption"], *others] if truth["relations"] else [truth["caption"]]
+
+    def gallery(self, size: int | None = None) -> list[int]:
+        """Indices of scenes (in order, at most ``size``) whose captions each describe
+        exactly one scene of the selection: a retrieval gallery in which every caption has
+        one right image and every image one right caption. A scene is skipped when its
+        caption is true of a scene already chosen, or a chosen caption is true of it."""
+        if size is not None:
+            size = check_int(size, "size", minimum=1)
+        chosen, claimed, kept = [], set(), set()
+        for i in range(self.n):
+            true = set(self.true_captions(i))
+            if self._captions[i] in claimed or true & kept:
+                continue
+            chosen.append(i)
+            claimed |= true
+            kept.add(self._captions[i])
+            if len(chosen) == size:
+                break
+        return chosen
 
     @property
     def captions(self) -> list[str]:
