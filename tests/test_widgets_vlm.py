@@ -38,7 +38,10 @@ def test_the_default_state_shows_the_first_step_and_a_static_png(stepper):
     np.testing.assert_allclose(stepper.plots["bars"].widths(), _expected_bars(stepper), atol=1e-6)
     assert bytes(stepper.image.value).startswith(b"\x89PNG")
     assert "step 1 of" in stepper.status.value and "greedy took" in stepper.status.value
-    assert stepper.plots["image"].heat().max() == pytest.approx(0.75)  # the veil is drawn
+    frames = stepper.plots["image"].weights()
+    assert frames.max() == pytest.approx(1.0) and len(frames) == stepper.model.n_visual
+    attention = stepper.traces[PROMPTS[0], False]["attention"][0, 0]
+    np.testing.assert_allclose(frames, (attention / attention.max()).numpy(), atol=1e-6)
 
 
 def test_temperature_flattens_the_bars(stepper):
@@ -72,7 +75,7 @@ def test_stepping_moves_through_the_greedy_answer(stepper):
     for step in range(3):
         stepper.controls["step"].value = step
         titles.append(stepper.plots["image"].title.get_text())
-        heats.append(stepper.plots["image"].heat().copy())
+        heats.append(stepper.plots["image"].weights())
         assert f"[{words[step]}]" in titles[-1]
         assert f"greedy took '{words[step]}'" in html.unescape(stepper.status.value)
     assert len(set(titles)) == 3

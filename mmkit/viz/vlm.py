@@ -9,36 +9,47 @@ import numpy as np
 from mmkit.viz.media import _to_numpy_image
 
 
-class LookOverImage:
-    """The scene in colour, a translucent yellow veil where a map is high (the attention of
-    the current token over the image's cells), and a caption of what is being generated."""
+class CellsOverImage:
+    """The scene in colour, with a white frame around each visual token's cell: the more
+    attention the current token pays to it, the thicker and more opaque its frame; and a
+    title saying what is being generated. Frames, not a veil, so that no colour of the scene
+    hides them."""
 
-    def __init__(self, ax, image, heat, title: str = ""):
+    def __init__(self, ax, image, cell_size: int, frames: int, title: str = ""):
+        from matplotlib.patches import Rectangle
+
         self.ax = ax
+        self.cell_size = cell_size
         self.image = ax.imshow(np.clip(_to_numpy_image(image), 0, 1), interpolation="nearest")
-        height, width = self.image.get_array().shape[:2]
-        self.veil = ax.imshow(np.zeros((height, width, 4)), interpolation="nearest")
+        self.frames = [ax.add_patch(Rectangle((0, 0), cell_size, cell_size, fill=False,
+                                              edgecolor="white", linewidth=0))
+                       for _ in range(frames)]
         self.title = ax.set_title(title, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-        self.update(image, heat, title)
+        self._weights = np.zeros(frames)
 
-    def update(self, image, heat, title: str = "") -> None:
+    def update(self, image, cells, weights, title: str = "") -> None:
+        """cells: (row, column) of each token's cell; weights: its attention (any scale)."""
         self.image.set_data(np.clip(_to_numpy_image(image), 0, 1))
-        heat = np.asarray(heat, dtype=float)
-        top = heat.max() if heat.size else 0.0
-        veil = np.zeros((*heat.shape, 4))
-        veil[..., :3] = (1.0, 0.9, 0.2)  # yellow: visible on black and on every shape colour
-        veil[..., 3] = 0.75 * heat / top if top > 0 else 0.0
-        self.veil.set_data(veil)
+        weights = np.asarray(weights, dtype=float)
+        if len(cells) != len(self.frames) or len(weights) != len(self.frames):
+            raise ValueError(f"give {len(self.frames)} cells and weights, got {len(cells)} and "
+                             f"{len(weights)}")
+        top = weights.max() if weights.size and weights.max() > 0 else 1.0
+        self._weights = weights / top
+        for frame, (row, col), w in zip(self.frames, cells, self._weights, strict=True):
+            frame.set_xy((col * self.cell_size - 0.5, row * self.cell_size - 0.5))
+            frame.set_linewidth(0.5 + 4.5 * w)
+            frame.set_alpha(0.25 + 0.75 * w)
         self.title.set_text(title)
 
-    def heat(self) -> np.ndarray:
-        """The veil's opacity: the map as drawn, scaled to a largest value of 0.75."""
-        return np.asarray(self.veil.get_array())[..., 3]
+    def weights(self) -> np.ndarray:
+        """The frames' weights as drawn: the attention scaled to a largest value of 1."""
+        return self._weights.copy()
 
     def moving(self) -> list:
-        return [self.image, self.veil, self.title]
+        return [self.image, *self.frames, self.title]
 
 
 class TokenBars:

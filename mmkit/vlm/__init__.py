@@ -11,6 +11,7 @@
     ...                    temperature=0)
 """
 
+from mmkit.vlm import grounding
 from mmkit.vlm.decoding import decode_text, generate, next_token_probabilities
 from mmkit.vlm.model import (
     CausalSelfAttention,
@@ -31,6 +32,7 @@ __all__ = [
     "causal_mask",
     "decode_text",
     "generate",
+    "grounding",
     "next_token_probabilities",
     "to_torch_layer",
 ]

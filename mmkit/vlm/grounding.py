@@ -80,5 +80,5 @@ def word_saliency(model: TinyVLM, images: torch.Tensor, ids: torch.Tensor,
     def word_logit(pixels):
         return model(ids, pixels)[rows, positions - 1, words]
 
-    maps = Saliency(word_logit).attribute(images.clone(), abs=True)
+    maps = Saliency(word_logit).attribute(images.clone().requires_grad_(), abs=True)
     return maps.amax(dim=1).detach()

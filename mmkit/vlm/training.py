@@ -178,22 +178,30 @@ class LengthBuckets:
             yield _trimmed(take_rows(self.data, batches[k]))
 
 
-def fit_in_phases(model, data: dict, phases, *, batch_size: int = 64, seed: int = 0,
-                  split_at: int | None = None, progress: bool = True):
+def fit_in_phases(model, data: dict, phases, *, objective=None, batch_size: int = 64,
+                  seed: int = 0, split_at: int | None = None, progress: bool = True):
     """``fit`` once per (steps, lr) phase with one Adam optimiser carried through (its
     moment estimates kept), e.g. a short warm-up at a low rate, the bulk at a high one,
-    and a cool-down at a low one, where the last gains come. Returns the Histories."""
+    and a cool-down at a low one, where the last gains come. Returns the Histories.
+
+    objective: None for text rows ({"ids", "answer_mask", ...}: ``next_token_objective``,
+    batches from ``LengthBuckets(data, batch_size, seed, split_at)``); any other objective
+    takes ``data`` as ``fit`` does (shuffled minibatches of the dict of tensors).
+    """
     if isinstance(phases, (str, dict)) or not phases:
         raise TypeError(f"phases must be a list of (steps, lr) pairs, got {phases!r}")
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad])
-    batches = LengthBuckets(data, batch_size, seed, split_at)
+    if objective is None:
+        objective, batches = next_token_objective, LengthBuckets(data, batch_size, seed, split_at)
+    else:
+        batches = data
     histories = []
-    for steps, lr in phases:
+    for k, (steps, lr) in enumerate(phases):
         for group in optimizer.param_groups:
             group["lr"] = lr
-        histories.append(fit(model, batches, objective=next_token_objective, optimizer=optimizer,
+        histories.append(fit(model, batches, objective=objective, optimizer=optimizer,
                              max_steps=check_int(steps, "steps", minimum=1), lr=lr,
-                             progress=progress))
+                             batch_size=batch_size, seed=seed + k, progress=progress))
     return histories
 
 

@@ -2,12 +2,11 @@
 one token at a time, and see what the model could have said next and where it looked."""
 
 import ipywidgets as widgets
-import numpy as np
 import torch
 
 from mmkit import viz
 from mmkit.checks import check_int
-from mmkit.viz.vlm import LookOverImage, TokenBars
+from mmkit.viz.vlm import CellsOverImage, TokenBars
 from mmkit.widgets.explorer import SLIDER_STYLE, Explorer
 
 PROMPTS = ("describe the scene", "how many objects are there", "is there a red circle",
@@ -28,13 +27,14 @@ def decoding_stepper(model=None, images=None, seed: int = 0, *, prompts=PROMPTS,
 
     Every greedy answer is decoded once, when the explorer is built, with and without the
     image (``mmkit.vlm.decoding.decoding_traces``); a control then only redraws. Left: the
-    scene, yellow where the token being chosen attended (last layer, mean of the heads).
+    scene, a white frame around each visual token's cell, thicker where the token being
+    chosen attended more (last layer, mean of the heads).
     Right: the most probable next tokens after temperature, top-k and top-p
     (``next_token_probabilities``); orange, the token greedy decoding took. "blind" zeroes
     the visual tokens: what the language prior alone would say.
     """
     from mmkit.vlm.decoding import decode_text, decoding_traces, next_token_probabilities
-    from mmkit.vlm.grounding import paint_tokens, token_cells
+    from mmkit.vlm.grounding import token_cells
     from mmkit.vlm.model import TinyVLM
 
     if model is None:
@@ -57,6 +57,7 @@ def decoding_stepper(model=None, images=None, seed: int = 0, *, prompts=PROMPTS,
     with torch.no_grad():
         cells = token_cells(model, images.to(device)).cpu()
     grid, size = model.vision.grid, images.shape[-1]
+    places = [[divmod(int(c), grid) for c in row] for row in cells]  # (row, column) per token
     words = [model.vocab.index_to_token(i) for i in range(len(model.vocab))]
 
     controls = {
@@ -76,7 +77,7 @@ def decoding_stepper(model=None, images=None, seed: int = 0, *, prompts=PROMPTS,
     }
     fig, _ = viz.new_figure(7.6, 3.2, ncols=0)
     ax_image, ax_bars = fig.subplots(1, 2, width_ratios=[1.0, 1.3])
-    plots = {"image": LookOverImage(ax_image, images[scene], np.zeros((size, size))),
+    plots = {"image": CellsOverImage(ax_image, images[scene], size // grid, model.n_visual),
              "bars": TokenBars(ax_bars, BARS)}
     viz.redraw_only(fig, [*plots["image"].moving(), *plots["bars"].moving()])
 
@@ -92,10 +93,8 @@ def decoding_stepper(model=None, images=None, seed: int = 0, *, prompts=PROMPTS,
         shown = [(words[int(i)], float(p)) for p, i in zip(top.values, top.indices, strict=True)
                  if p > 0]
         plots["bars"].update([w for w, _ in shown], [p for _, p in shown], chosen)
-        heat = paint_tokens(trace["attention"][scene, step][None].float(), cells[scene][None],
-                            grid, size)[0]
         before = decode_text(model, ids[:step])
-        plots["image"].update(images[scene], heat.numpy(),
+        plots["image"].update(images[scene], places[scene], trace["attention"][scene, step],
                               f"{prompt}\n→ {before} [{chosen}]".replace("  ", " "))
         p_chosen = float(probabilities[int(ids[step])])
         status = (f"step {step + 1} of {length}: greedy took '{chosen}'; sampling with these "
