@@ -134,6 +134,15 @@ TERMS = [
     Term('learned queries', '可学习查询', 'a few trained vectors that gather N tokens into M (Perceiver, Q-Former)', "12"),
 
     # lesson 13: a tiny vision-language model
+    Term('vision-language model (VLM)', '视觉语言模型', 'a language model that reads image tokens: vision encoder, projector, causal decoder', "13"),
+    Term('projector', '投影器', "maps the vision encoder's patch features to tokens the language model can read", "13"),
+    Term('causal mask', '因果掩码', 'lets each position attend only to itself and earlier positions', "13"),
+    Term('teacher forcing', '教师强制', 'training on the true sequence, each position scored on the next true token', "13"),
+    Term('autoregressive decoding', '自回归解码', 'generating one token at a time, each fed back as input', "13"),
+    Term('top-k / top-p (nucleus) sampling', 'top-k / top-p (核) 采样', 'sample only among the k most likely tokens / the fewest whose probability reaches p', "13"),
+    Term('KV cache', '键值缓存', "keeps earlier positions' keys and values so each step computes only the new token", "13"),
+    Term('hallucination', '幻觉', 'generated content that the input does not support, such as an object not in the image', "13"),
+    Term('instruction tuning', '指令微调', 'training a model on prompts and the answers wanted', "13"),
 
 ]
 

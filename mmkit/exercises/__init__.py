@@ -53,6 +53,7 @@ from mmkit.exercises.text import (
     check_transformer_params,
 )
 from mmkit.exercises.vit import check_cross_attention, check_patchify, check_tokens_and_flops
+from mmkit.exercises.vlm import check_causal_mask, check_chair, check_top_p
 
 __all__ = [
     "Feedback",
@@ -62,6 +63,8 @@ __all__ = [
     "check_attention_mask",
     "check_balanced_accuracy",
     "check_bce_with_logits",
+    "check_causal_mask",
+    "check_chair",
     "check_cnn_params",
     "check_conv_output_size",
     "check_cost_decision",
@@ -98,6 +101,7 @@ __all__ = [
     "check_tensor_fusion_parameters",
     "check_token_max_pool",
     "check_tokens_and_flops",
+    "check_top_p",
     "check_transformer_params",
     "check_vargrad",
 ]

@@ -14,6 +14,8 @@ check every function against scikit-learn (or SciPy) on random and edge-case inp
     threshold.py         threshold_metrics: the counts and rates at one threshold
     retrieval.py         recall_at_k, median_rank, retrieval_ranks (no scikit-learn
                          counterpart: checked against its top_k_accuracy_score and a sort)
+    text_generation.py   bleu (= sacreBLEU's corpus BLEU), cider (= pycocoevalcap's CIDEr-D)
+    hallucination.py     chair (captions), pope (yes/no probes), against a scene's truth
 """
 
 from mmkit.metrics.agreement import McNemarResult, cohen_kappa_score, mcnemar_test
@@ -28,6 +30,7 @@ from mmkit.metrics.calibration import (
 )
 from mmkit.metrics.confusion import accuracy_score, balanced_accuracy_score, confusion_matrix
 from mmkit.metrics.curves import auc, precision_recall_curve, roc_curve
+from mmkit.metrics.hallucination import chair, object_mentions, pope
 from mmkit.metrics.inputs import UndefinedMetricWarning
 from mmkit.metrics.precision_recall import (
     f1_score,
@@ -37,6 +40,7 @@ from mmkit.metrics.precision_recall import (
     recall_score,
 )
 from mmkit.metrics.retrieval import median_rank, recall_at_k, retrieval_ranks
+from mmkit.metrics.text_generation import bleu, cider
 from mmkit.metrics.threshold import threshold_metrics
 
 __all__ = [
@@ -47,8 +51,11 @@ __all__ = [
     "auc",
     "average_precision_score",
     "balanced_accuracy_score",
+    "bleu",
     "bootstrap_ci",
     "calibration_curve",
+    "chair",
+    "cider",
     "cohen_kappa_score",
     "confusion_matrix",
     "expected_calibration_error",
@@ -58,6 +65,8 @@ __all__ = [
     "mcnemar_test",
     "median_rank",
     "negative_log_likelihood",
+    "object_mentions",
+    "pope",
     "precision_recall_curve",
     "precision_recall_fscore_support",
     "precision_score",

@@ -15,11 +15,13 @@ from mmkit.widgets.images import feature_map_explorer
 from mmkit.widgets.math import gradient_descent_explorer, softmax_explorer
 from mmkit.widgets.text import attention_explorer
 from mmkit.widgets.vit import vit_attention_explorer
+from mmkit.widgets.vlm import decoding_stepper
 
 __all__ = [
     "Explorer",
     "attention_explorer",
     "data_browser",
+    "decoding_stepper",
     "explanation_explorer",
     "feature_map_explorer",
     "feedback_explorer",
