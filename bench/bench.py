@@ -133,8 +133,10 @@ def bench_widgets(updates: int = 20) -> list[tuple]:
 
     widgets.Explorer.raise_errors = True  # a refresh that fails fails the benchmark
     rows = []
-    for name, factory in inspect.getmembers(widgets, inspect.isfunction):
-        if inspect.signature(factory).return_annotation is not widgets.Explorer:
+    for name in widgets.__all__:
+        factory = getattr(widgets, name)
+        if (not inspect.isfunction(factory)
+                or inspect.signature(factory).return_annotation is not widgets.Explorer):
             continue  # every front end is annotated "-> Explorer"
         explorer = factory()
         controls = list(explorer.controls.values())
