@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from pictures import full_redraw, png_pixels
 
 from mmkit import align
 from mmkit.widgets import retrieval_explorer, similarity_explorer
@@ -152,40 +153,21 @@ def test_explorers_reject_bad_arguments(trained):
         retrieval_explorer(models, gallery, k=9)
 
 
-def _pixels(png: bytes) -> np.ndarray:
-    import io
-
-    from PIL import Image
-
-    return np.asarray(Image.open(io.BytesIO(png))).astype(int)
-
-
-def _full_redraw(fig) -> np.ndarray:
-    for artist in fig.mmkit_changing:
-        artist.set_animated(False)
-    fig.canvas.draw()
-    picture = np.asarray(fig.canvas.buffer_rgba()).astype(int)
-    for artist in fig.mmkit_changing:
-        artist.set_animated(True)
-    fig.mmkit_background = None  # the explorer goes on blitting from a fresh background
-    return picture
-
-
 @pytest.mark.parametrize(("which", "moves"), [
     ("similarity", {"temperature": 0.2}),
     ("similarity", {"batch": 5, "view": "text → image (columns)"}),  # the background changes
     ("retrieval", {"image": 9, "caption": 3}),
     ("retrieval", {"typed": "a small red circle", "model": "hard negatives"}),
 ])
-def test_redrawing_only_what_moves_looks_like_a_full_redraw(trained, which, moves):
+def test_redrawing_only_what_moves_looks_like_afull_redraw(trained, which, moves):
     models, gallery = trained
     explorer = (similarity_explorer(models["plain"], gallery) if which == "similarity"
                 else retrieval_explorer(models, gallery))
-    before = _pixels(explorer.image.value)
+    before = png_pixels(explorer.image.value)
     for control, value in moves.items():
         explorer.controls[control].value = value
     _ok(explorer)
-    shown = _pixels(explorer.image.value)
+    shown = png_pixels(explorer.image.value)
     assert (np.abs(shown - before).max(axis=2) > 0).sum() > 50  # the picture changed
-    different = np.abs(shown - _full_redraw(explorer.figure)).max(axis=2) > 0
+    different = np.abs(shown - full_redraw(explorer.figure)).max(axis=2) > 0
     assert different.sum() < 0.001 * different.size  # a few anti-aliased edge pixels at most
