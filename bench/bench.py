@@ -121,6 +121,10 @@ def _nudged_value(control, i: int):
         return ("index", (control.index + 1) % len(control.options))
     if isinstance(control, ipywidgets.Checkbox):
         return not control.value
+    if isinstance(control, ipywidgets.Text):  # typing: the first 1..n words of the placeholder
+        words = (control.placeholder or "text").split()
+        typed = " ".join(words[: 1 + i % len(words)])
+        return typed if typed != control.value else f"{typed} {words[0]}"
     raise TypeError(f"the benchmark cannot move a {type(control).__name__}")
 
 
@@ -129,8 +133,10 @@ def bench_widgets(updates: int = 20) -> list[tuple]:
 
     widgets.Explorer.raise_errors = True  # a refresh that fails fails the benchmark
     rows = []
-    for name, factory in inspect.getmembers(widgets, inspect.isfunction):
-        if inspect.signature(factory).return_annotation is not widgets.Explorer:
+    for name in widgets.__all__:
+        factory = getattr(widgets, name)
+        if (not inspect.isfunction(factory)
+                or inspect.signature(factory).return_annotation is not widgets.Explorer):
             continue  # every front end is annotated "-> Explorer"
         explorer = factory()
         controls = list(explorer.controls.values())

@@ -29,6 +29,20 @@ _PEAK_MEMORY_CELL = (
 )
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def drop_progress_bars(nb) -> None:
+    """Remove the outputs of widgets that carry no static picture: progress bars. Their
+    state is not stored, so a saved notebook (or the book) could only show their first
+    frame, "training: 0epoch", which misleads. Explorers keep theirs: each carries a PNG."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs
+                            if not (WIDGET_VIEW in o.get("data", {})
+                                    and "image/png" not in o.get("data", {}))]
+
+
 @dataclass
 class NotebookRun:
     path: Path
@@ -60,6 +74,7 @@ def run_notebook(path, inplace: bool = False, measure: bool = False, timeout: in
         peak_mb = int(text.split("MMKIT_PEAK_KB")[1].split()[0]) / 1024
     if inplace:
         nb.metadata.pop("widgets", None)
+        drop_progress_bars(nb)
         write_atomically(path, nbformat.writes(nb) + "\n")
     return NotebookRun(path, seconds, peak_mb)
 

@@ -19,6 +19,7 @@ set_threads()  # once: as many threads as this process may really use (see mmkit
 language_from_environment()  # MMKIT_LANGUAGE=zh: the explorers in Chinese (see mmkit.i18n)
 
 _SUBMODULES = {
+    "align",
     "checks",
     "core",
     "data",

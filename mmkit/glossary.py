@@ -99,6 +99,8 @@ TERMS = [
     Term('quantisation', '量化', 'storing weights (and computing) in fewer bits, e.g. int8', "09"),
     Term('pruning', '剪枝', 'setting small weights to 0; it saves only when stored or run sparsely', "09"),
     Term('knowledge distillation', '知识蒸馏', "training a small model on a big model's softened probabilities", "09"),
+    Term('effective number of samples', '有效样本数', '(1 - β^n) / (1 - β): n samples of a class count as fewer, as new ones overlap the old', "09"),
+    Term('logit matching', '对数几率匹配', "distillation's high-temperature limit: the squared gap between centred logits", "09"),
     Term('saliency map', '显著图', "|gradient of the score| per pixel: what a tiny change would move", "10"),
     Term('integrated gradients', '积分梯度', 'gradients averaged along a path from a baseline, times input minus baseline', "10"),
     Term('attribution baseline', '基线', 'the input that means "absent"; path and removal methods compare with it', "10"),
@@ -107,18 +109,40 @@ TERMS = [
     Term('pointing game', '指向游戏', "is the heat map's peak on the object? counted against baselines", "10"),
     Term('randomisation test', '随机化检验', 'an explanation must change when the model\'s weights are re-initialised', "10"),
     Term('noise ceiling', '噪声上限', 'how similar two maps of the same model get anyway; a test must fall clearly below it', "10"),
+    Term('Bonferroni correction', '邦费罗尼校正', 'testing each of k comparisons at p < 0.05 / k, so that any false "yes" stays below 0.05', "10"),
+    Term('gradient × input', '梯度乘输入', 'each pixel times the gradient of the score with respect to it', "10"),
+    Term('VarGrad', '梯度方差法', "the variance of the gradients over noisy copies of the input", "10"),
 
     # lesson 11: contrastive alignment
+    Term('contrastive learning', '对比学习', 'train matching pairs close and every other pairing far apart in one space', "11"),
+    Term('dual encoder', '双塔编码器', 'one encoder per modality, each with a projection head into the shared space', "11"),
+    Term('embedding space', '嵌入空间', 'the shared vector space both encoders map into; nearness means relatedness', "11"),
+    Term('temperature', '温度系数', 'divides the similarities before the softmax: low is sharp, high is flat', "11"),
+    Term('zero-shot classification', '零样本分类', 'classifying by comparing with prompts, with no classifier trained for the classes', "11"),
+    Term('prompt, prompt ensembling', '提示词, 提示集成', 'a class written as a caption; averaging several wordings per class', "11"),
+    Term('retrieval, Recall@K', '检索, Recall@K (前K召回率)', 'ranking a gallery for a query; the share of queries with the right item in the top K', "11"),
+    Term('hard negative', '困难负样本', 'a false example close to a true one: the same words in a wrong order', "11"),
+    Term('modality gap', '模态鸿沟', 'image and text embeddings sit in two separate cones of the shared space', "11"),
+    Term('emergent alignment', '涌现对齐', 'two modalities aligned through a third without ever being paired', "11"),
 
     # lesson 12: Vision Transformer and cross-attention
     Term('patch (image patch)', '图像块', 'a P x P square of an image, flattened into one token', "12"),
-    Term('Vision Transformer (ViT)', '视觉变换器', 'a Transformer that reads an image as a sequence of patch tokens', "12"),
+    Term('Vision Transformer (ViT)', '视觉 Transformer (视觉变换器)', 'a Transformer that reads an image as a sequence of patch tokens', "12"),
     Term('class token', '分类标记', 'a learned token in front of the patches whose final vector is the image feature', "12"),
     Term('cross-attention', '交叉注意力', "queries from one modality attend to the other's keys and values", "12"),
     Term('attention rollout', '注意力展开', 'multiplying the layers\' attention (with the residual) back to the input tokens', "12"),
     Term('learned queries', '可学习查询', 'a few trained vectors that gather N tokens into M (Perceiver, Q-Former)', "12"),
 
     # lesson 13: a tiny vision-language model
+    Term('vision-language model (VLM)', '视觉语言模型', 'a language model that reads image tokens: vision encoder, projector, causal decoder', "13"),
+    Term('projector', '投影器', "maps the vision encoder's patch features to tokens the language model can read", "13"),
+    Term('causal mask', '因果掩码', 'lets each position attend only to itself and earlier positions', "13"),
+    Term('teacher forcing', '教师强制', 'training on the true sequence, each position scored on the next true token', "13"),
+    Term('autoregressive decoding', '自回归解码', 'generating one token at a time, each fed back as input', "13"),
+    Term('top-k / top-p (nucleus) sampling', 'top-k / top-p (核) 采样', 'sample only among the k most likely tokens / the fewest whose probability reaches p', "13"),
+    Term('KV cache', '键值缓存', "keeps earlier positions' keys and values so each step computes only the new token", "13"),
+    Term('hallucination', '幻觉', 'generated content that the input does not support, such as an object not in the image', "13"),
+    Term('instruction tuning', '指令微调', 'training a model on prompts and the answers wanted', "13"),
 
 ]
 

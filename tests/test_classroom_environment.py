@@ -173,3 +173,18 @@ def test_the_readme_memory_table_is_the_benchmarks():
     assert memory.table() in readme, (
         "README's memory table differs from bench/RESULTS.md: paste the output of "
         "`python -m classroom.memory` into README.md, section 'For teachers'")
+
+
+def test_every_lesson_ends_by_asking_to_shut_down_its_kernel():
+    """A kernel keeps its memory until it is shut down: in a 1-2 GB pod, two open lessons may
+    not fit. The last words a learner reads in each lesson ask them to shut it down."""
+    import nbformat
+
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        last_markdown = max(i for i, cell in enumerate(cells) if cell.cell_type == "markdown")
+        cell = cells[last_markdown]
+        assert cell.get("id") == "shut-down-kernel" and "Shut Down Kernel" in cell.source, (
+            f"{path.name}: the last markdown cell should ask to shut down the kernel "
+            "(id 'shut-down-kernel')")
+        assert all(c.cell_type == "code" for c in cells[last_markdown + 1:]), path.name

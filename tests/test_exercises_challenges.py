@@ -12,32 +12,42 @@ def _not_done(*args):
     raise NotImplementedError
 
 
-def _inverse_frequency(labels, num_classes):
+def _effective(labels, num_classes, beta):
     counts = torch.bincount(labels, minlength=num_classes).float()
-    return len(labels) / (num_classes * counts)
+    weights = (1 - beta) / (1 - beta**counts)
+    return weights * num_classes / weights.sum()
 
 
-def _first_seen_counts(labels, num_classes):  # counts classes in order of appearance
+def _first_seen_counts(labels, num_classes, beta):  # counts classes in order of appearance
     _, counts = torch.unique_consecutive(labels, return_counts=True)
-    return len(labels) / (num_classes * counts[:num_classes].float())
+    weights = (1 - beta) / (1 - beta ** counts[:num_classes].float())
+    return weights * num_classes / weights.sum()
+
+
+def _unscaled(labels, num_classes, beta):
+    counts = torch.bincount(labels, minlength=num_classes).float()
+    return (1 - beta) / (1 - beta**counts)
 
 
 @pytest.mark.parametrize(("fn", "passed", "words"), [
-    (_inverse_frequency, True, "correct"),
-    (lambda y, c: class_weights(y, c), True, "correct"),
+    (_effective, True, "correct"),
+    (lambda y, c, b: _effective(y, c, b).double(), True, "correct"),
     (_not_done, False, "not implemented yet"),
-    (lambda y, c: None, False, "returned nothing"),
-    (lambda y, c: torch.ones(c + 1), False, "expected (3,)"),
-    (lambda y, c: torch.bincount(y, minlength=c) / len(y), False, "that is the frequency"),
-    (lambda y, c: 1 / torch.bincount(y, minlength=c).float(), False, "the scale is not"),
-    (lambda y, c: len(y) / torch.bincount(y, minlength=c).float(), False,
-     "divide by the number of classes"),
-    (lambda y, c: _inverse_frequency(y, c) * 1.1, False, "differs from N / (C * n_c)"),
+    (lambda y, c, b: None, False, "returned nothing"),
+    (lambda y, c, b: torch.ones(c + 1), False, "expected (3,)"),
+    (_unscaled, False, "sum to C"),
+    (lambda y, c, b: _unscaled(y, c, b) / _unscaled(y, c, b).sum(), False, "sum to 1"),
+    (lambda y, c, b: 1 / _unscaled(y, c, b) * c / (1 / _unscaled(y, c, b)).sum(), False,
+     "the *inverse*"),
+    (lambda y, c, b: class_weights(y, c), False, "the limit beta -> 1"),
+    (lambda y, c, b: _effective(y, c, b) * 1.1, False, "expected"),
     (_first_seen_counts, False, "depends on the order"),
+    (lambda y, c, b: _effective(y, c, b) if b > 0 else torch.full((c,), 0.5), False,
+     "beta = 0"),
 ])
-def test_check_class_weights(fn, passed, words):
-    feedback = exercises.check_class_weights(fn)
-    assert feedback.passed is passed
+def test_check_effective_number_weights(fn, passed, words):
+    feedback = exercises.check_effective_number_weights(fn)
+    assert feedback.passed is passed, feedback.message
     assert words in feedback.message
 
 
@@ -75,39 +85,44 @@ def test_check_balanced_accuracy(fn, passed, words):
     assert str(feedback).startswith("✅" if passed else "❌")
 
 
-def _kd(s, t, y, temperature, alpha):
-    import torch.nn.functional as F
-
-    soft = F.kl_div(F.log_softmax(s / temperature, 1), F.softmax(t / temperature, 1),
-                    reduction="batchmean")
-    return alpha * temperature**2 * soft + (1 - alpha) * F.cross_entropy(s, y)
+def _centred(x):
+    return x - x.mean(dim=1, keepdim=True)
 
 
-def _kd_no_square(s, t, y, temperature, alpha):
-    return _kd(s, t, y, temperature, alpha) - alpha * (temperature**2 - 1) * (
-        _kd(s, t, y, temperature, 1.0) / temperature**2)
-
-
-def _kd_manual(s, t, y, temperature, alpha):
-    p_t = torch.softmax(t / temperature, 1)
-    log_p_s = torch.log_softmax(s / temperature, 1)
-    kl = (p_t * (p_t.log() - log_p_s)).sum(1).mean()
-    ce = -torch.log_softmax(s, 1)[torch.arange(len(y)), y].mean()
-    return alpha * temperature**2 * kl + (1 - alpha) * ce
+def _matching(s, t):
+    return ((_centred(s) - _centred(t)) ** 2).sum(dim=1).mean() / (2 * s.shape[1])
 
 
 @pytest.mark.parametrize(("fn", "passed", "words"), [
-    (_kd, True, "correct"),
-    (_kd_manual, True, "correct"),
+    (_matching, True, "correct"),
+    (lambda s, t: _matching(s.double(), t.double()), True, "correct"),
+    (lambda s, t: float(_matching(s, t)), False, "must return a torch.Tensor"),
     (_not_done, False, "not implemented yet"),
-    (_kd_no_square, False, "factor T²"),
-    (lambda s, t, y, T, a: _kd(t, s, y, T, a) - (1 - a) * torch.nn.functional.cross_entropy(t, y)
-     + (1 - a) * torch.nn.functional.cross_entropy(s, y), False, "wrong way round"),
-    (lambda s, t, y, T, a: _kd(s, t * T, y, T, a), False, "need the temperature too"),
-    (lambda s, t, y, T, a: _kd(s, t, y, T, 1 - a), False, "swapped"),
-    (lambda s, t, y, T, a: _kd(s, t, y, T, a) * 2, False, "expected"),
+    (lambda s, t: ((s - t) ** 2).sum(1).mean() / (2 * s.shape[1]), False, "not centred"),
+    (lambda s, t: ((_centred(s) - _centred(t)) ** 2).sum(1).mean(), False, "1 / (2K)"),
+    (lambda s, t: ((_centred(s) - _centred(t)) ** 2).sum(1).mean() / 2, False, "missing the 1 / K"),
+    (lambda s, t: ((_centred(s) - _centred(t)) ** 2).sum() / (2 * s.shape[1]), False,
+     "sums over the batch"),
+    (lambda s, t: ((_centred(s) - _centred(t)) ** 2).mean(), False, "1 / (2K)"),
+    (lambda s, t: ((_centred(s) - _centred(t)) ** 2).sum(1) / (2 * s.shape[1]), False,
+     "return one number"),
+    (lambda s, t: _matching(s, t) * 1.1, False, "expected about"),
 ])
-def test_check_distillation_loss(fn, passed, words):
-    feedback = exercises.check_distillation_loss(fn)
+def test_check_logit_matching(fn, passed, words):
+    feedback = exercises.check_logit_matching(fn)
     assert feedback.passed is passed, feedback.message
     assert words in feedback.message
+
+
+def test_logit_matching_is_the_high_temperature_limit_of_the_distillation_loss():
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(1)
+    s, t = torch.randn(5, 3, generator=g, dtype=torch.float64), torch.randn(5, 3, generator=g,
+                                                                         dtype=torch.float64)
+    gaps = []
+    for temperature in (10.0, 100.0, 1000.0):
+        soft = F.kl_div(F.log_softmax(s / temperature, 1), F.softmax(t / temperature, 1),
+                        reduction="batchmean") * temperature**2
+        gaps.append(abs(float(soft - _matching(s, t))))
+    assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 1e-3 * float(_matching(s, t))

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mmkit import explain
-from mmkit.exercises import check_pointing_hit, check_saliency, check_smoothgrad
+from mmkit.exercises import check_gradient_times_input, check_pointing_hit, check_vargrad
 
 
 def _grad(f, x, target):
@@ -13,28 +13,31 @@ def _grad(f, x, target):
     return torch.autograd.grad(f(x).gather(1, target[:, None]).sum(), x)[0]
 
 
-def saliency(f, images, target):
-    return _grad(f, images, target).abs().amax(dim=1)
+def gradient_times_input(f, images, target):
+    return (images * _grad(f, images, target)).sum(dim=1)
 
 
-def test_saliency_check_passes_the_right_answer():
-    feedback = check_saliency(saliency)
+def test_gradient_times_input_check_passes_the_right_answer():
+    feedback = check_gradient_times_input(gradient_times_input)
     assert feedback.passed, feedback.message
+    assert "InputXGradient" in feedback.message
 
 
 @pytest.mark.parametrize("fn,message", [
-    (lambda f, x, t: _grad(f, x, t).amax(dim=1), "no absolute value"),
-    (lambda f, x, t: _grad(f, x, t).abs().sum(dim=1), "sums or averages the channels"),
-    (lambda f, x, t: _grad(f, x, t).abs().mean(dim=1), "sums or averages the channels"),
-    (lambda f, x, t: _grad(f, x, t).abs(), "one value per pixel"),
-    (lambda f, x, t: torch.autograd.grad(f(x.requires_grad_()).sum(), x)[0].abs().amax(1),
+    (lambda f, x, t: _grad(f, x, t).sum(dim=1), "the gradient alone"),
+    (lambda f, x, t: _grad(f, x, t).abs().amax(dim=1), "the gradient alone"),
+    (lambda f, x, t: (x * _grad(f, x, t)).abs().sum(dim=1), "keeps its sign"),
+    (lambda f, x, t: (x * _grad(f, x, t)).amax(dim=1), "sum the channels"),
+    (lambda f, x, t: x * _grad(f, x, t), "one value per pixel"),
+    (lambda f, x, t: (x * torch.autograd.grad(f(x.requires_grad_()).sum(), x)[0]).sum(1),
      "sum of all class scores"),
-    (lambda f, x, t: _grad(f, x, f(x).argmax(1)).abs().amax(1), "predicted class"),
-    (lambda f, x, t: x.amax(dim=1), "differs from mmkit's saliency"),
+    (lambda f, x, t: gradient_times_input(f, x, f(x).argmax(1)), "predicted class"),
+    (lambda f, x, t: gradient_times_input(f, x, t) * 1.01, "differs from Captum"),
+    (lambda f, x, t: gradient_times_input(f, x, t)[:, :4], "expected"),
     (lambda f, x, t: None, "returned nothing"),
 ])
-def test_saliency_check_names_each_mistake(fn, message):
-    feedback = check_saliency(fn)
+def test_gradient_times_input_check_names_each_mistake(fn, message):
+    feedback = check_gradient_times_input(fn)
     assert not feedback.passed and message in feedback.message, feedback.message
 
 
@@ -93,30 +96,43 @@ def test_checks_report_not_implemented():
     def todo(*args):
         raise NotImplementedError
 
-    assert "not implemented" in check_saliency(todo).message
+    assert "not implemented" in check_gradient_times_input(todo).message
+    assert "not implemented" in check_vargrad(todo).message
     assert "not implemented" in check_pointing_hit(todo).message
 
 
-def _saliency_of(f, images, target):
-    x = images.clone().requires_grad_()
-    return torch.autograd.grad(f(x).gather(1, target[:, None]).sum(), x)[0]
+def _grads(f, images, target, noise):
+    return torch.stack([_grad(f, images + n, target) for n in noise])  # (N, B, C, H, W)
 
 
-def _smooth(f, images, target, noise):
-    return torch.stack([_saliency_of(f, images + n, target).abs().amax(dim=1) for n in noise]).mean(0)
+def _vargrad(f, images, target, noise):
+    grads = _grads(f, images, target, noise)
+    return ((grads**2).mean(0) - grads.mean(0) ** 2).amax(dim=1)
 
 
 @pytest.mark.parametrize(("fn", "passed", "words"), [
-    (_smooth, True, "correct"),
-    (lambda f, x, t, n: _saliency_of(f, x, t).abs().amax(dim=1), False, "plain saliency"),
-    (lambda f, x, t, n: torch.stack([_saliency_of(f, x + k, t) for k in n]).mean(0).abs().amax(dim=1),
-     False, "averages the gradients first"),
-    (lambda f, x, t, n: _smooth(f, x, t, n) * len(n), False, "sums the maps"),
-    (lambda f, x, t, n: _saliency_of(f, x + n.mean(0), t).abs().amax(dim=1), False, "mean noise once"),
-    (lambda f, x, t, n: _smooth(f, x, t, n)[:, :4], False, "expected"),
-    (lambda f, x, t, n: _smooth(f, x, t, n[:3]), False, "differs"),
+    (_vargrad, True, "correct"),
+    (lambda f, x, t, n: _grads(f, x, t, n).var(0, unbiased=False).amax(1), True, "correct"),
+    (lambda f, x, t, n: _grads(f, x, t, n).abs().amax(2).mean(0), False, "SmoothGrad"),
+    (lambda f, x, t, n: _grads(f, x, t, n).mean(0).amax(1), False, "the mean of the gradients"),
+    (lambda f, x, t, n: _grads(f, x, t, n).var(0).amax(1), False, "divides by N − 1"),
+    (lambda f, x, t, n: _grads(f, x, t, n).std(0, unbiased=False).amax(1), False,
+     "standard deviation"),
+    (lambda f, x, t, n: _grads(f, x, t, n).abs().var(0, unbiased=False).amax(1), False,
+     "takes |gradient| first"),
+    (lambda f, x, t, n: _grads(f, x, t, n).var(0, unbiased=False).sum(1), False,
+     "sums or averages the channels"),
+    (lambda f, x, t, n: torch.zeros(x.shape[0], *x.shape[2:]), False, "all zeros"),
+    (lambda f, x, t, n: _vargrad(f, x, t, n)[:, :4], False, "expected"),
+    (lambda f, x, t, n: _vargrad(f, x, t, n[:3]), False, "differs"),
 ])
-def test_check_smoothgrad(fn, passed, words):
-    feedback = check_smoothgrad(fn)
+def test_check_vargrad(fn, passed, words):
+    feedback = check_vargrad(fn)
     assert feedback.passed is passed, feedback.message
     assert words in feedback.message
+
+
+def test_vargrad_check_tells_a_slightly_scaled_answer_apart():
+    # VarGrad's values are small (about 1e-5 here): the check must compare relative to them.
+    feedback = check_vargrad(lambda f, x, t, n: _vargrad(f, x, t, n) * 1.01)
+    assert not feedback.passed and "differs" in feedback.message, feedback.message

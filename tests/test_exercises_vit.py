@@ -5,14 +5,17 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from mmkit.exercises import check_cross_attention, check_patchify, check_tokens_and_flops
 
 
-def tokens_and_flops(size, patch, dim):
+def _attention(tokens, dim):
+    return 2 * (4 * tokens * dim * dim + 2 * tokens * tokens * dim)
+
+
+def layer_flops(size, patch, dim, heads, feedforward):
     tokens = (size // patch) ** 2 + 1
-    return tokens, 2 * (4 * tokens * dim * dim + 2 * tokens * tokens * dim)
+    return tokens, _attention(tokens, dim) + 2 * 2 * tokens * dim * feedforward
 
 
 def patchify(images, patch):
@@ -21,9 +24,14 @@ def patchify(images, patch):
     return blocks.reshape(b, (h // patch) * (w // patch), c * patch * patch)
 
 
-def cross_attention(x, context, padding):
-    scores = x @ context.transpose(1, 2) / math.sqrt(x.shape[-1])
-    return torch.softmax(scores.masked_fill(padding[:, None, :], float("-inf")), -1) @ context
+def _read(words, patches, scale=True):
+    scores = words @ patches.transpose(1, 2) / (math.sqrt(words.shape[-1]) if scale else 1)
+    return torch.softmax(scores, dim=-1) @ patches
+
+
+def words_read_patches(words, patches, padding):
+    real = (~padding).float().unsqueeze(-1)
+    return (_read(words, patches) * real).sum(dim=1) / real.sum(dim=1)
 
 
 def _not_done(*args):
@@ -31,30 +39,44 @@ def _not_done(*args):
 
 
 def test_right_answers_pass():
-    for check, fn in ((check_tokens_and_flops, tokens_and_flops), (check_patchify, patchify),
-                      (check_cross_attention, cross_attention)):
+    for check, fn in ((check_tokens_and_flops, layer_flops), (check_patchify, patchify),
+                      (check_cross_attention, words_read_patches)):
         feedback = check(fn)
         assert feedback.passed, feedback.message
+    message = check_tokens_and_flops(layer_flops).message
+    assert "feed-forward is 44% of the FLOPs, Q Kᵀ and weights @ V 12%" in message  # of 315520
+
+
+def _with_flops(flops_of):
+    """A layer_flops with the right token count and flops_of(tokens, dim, heads, ff)."""
+    def fn(s, p, d, h, f):
+        tokens = layer_flops(s, p, d, h, f)[0]
+        return tokens, flops_of(tokens, d, h, f)
+    return fn
 
 
 @pytest.mark.parametrize(("fn", "message"), [
-    (lambda s, p, d: ((s // p) ** 2, 1), "the class token makes one more"),
-    (lambda s, p, d: (s // p + 1, 1), "(size / patch)^2"),
-    (lambda s, p, d: (tokens_and_flops(s, p, d)[0], tokens_and_flops(s, p, d)[1] // 2),
-     "counts multiply-adds"),
-    (lambda s, p, d: (tokens_and_flops(s, p, d)[0], 4 * tokens_and_flops(s, p, d)[0] ** 2 * d),
-     "the four projections"),
-    (lambda s, p, d: (tokens_and_flops(s, p, d)[0], 5), "expected"),
-    (lambda s, p, d: tokens_and_flops(s, p, d)[0], "must return the pair"),
+    (lambda s, p, d, h, f: ((s // p) ** 2, 1), "the class token makes one more"),
+    (lambda s, p, d, h, f: (s // p + 1, 1), "(size / patch)^2"),
+    (_with_flops(lambda t, d, h, f: layer_flops(32, 4, d, h, f)[1] // 2), "counts multiply-adds"),
+    (_with_flops(lambda t, d, h, f: _attention(t, d)), "the self-attention only"),
+    (_with_flops(lambda t, d, h, f: 4 * t * d * f), "the feed-forward layer only"),
+    (_with_flops(lambda t, d, h, f: _attention(t, d) + 2 * t * d * f), "one of the feed-forward"),
+    (_with_flops(lambda t, d, h, f: 2 * (4 * t * d * d + h * 2 * t * t * d) + 4 * t * d * f),
+     "multiplies by the 4 heads"),
+    (_with_flops(lambda t, d, h, f: h * _attention(t, d) + 4 * t * d * f), "multiplies by the"),
+    (_with_flops(lambda t, d, h, f: 4 * t * t * d + 4 * t * d * f), "the four projections"),
+    (_with_flops(lambda t, d, h, f: 5), "expected"),
+    (lambda s, p, d, h, f: layer_flops(s, p, d, h, f)[0], "must return the pair"),
     (_not_done, "not implemented yet"),
 ])
-def test_tokens_and_flops_mistakes(fn, message):
+def test_layer_flops_mistakes(fn, message):
     feedback = check_tokens_and_flops(fn)
     assert not feedback.passed and message in feedback.message, feedback.message
 
 
 @pytest.mark.parametrize(("fn", "message"), [
-    (lambda x, p: F.unfold(x, p, stride=p), "returns (B, C*P*P, N)"),
+    (lambda x, p: torch.nn.functional.unfold(x, p, stride=p), "returns (B, C*P*P, N)"),
     (lambda x, p: x.reshape(x.shape[0], x.shape[1], x.shape[2] // p, p, x.shape[3] // p, p)
      .permute(0, 2, 4, 3, 5, 1).reshape(x.shape[0], -1, x.shape[1] * p * p), "channel last"),
     (lambda x, p: x.reshape(x.shape[0], x.shape[1], x.shape[2] // p, p, x.shape[3] // p, p)
@@ -68,14 +90,29 @@ def test_patchify_mistakes(fn, message):
     assert not feedback.passed and message in feedback.message, feedback.message
 
 
+def _hide_padded_words_as_keys(words, patches, padding):
+    scores = words @ patches.transpose(1, 2) / math.sqrt(words.shape[-1])
+    return torch.softmax(scores.masked_fill(padding[:, None, :], -math.inf), -1) @ patches
+
+
+def _hide_padded_words_rows(words, patches, padding):
+    scores = words @ patches.transpose(1, 2) / math.sqrt(words.shape[-1])
+    read = torch.softmax(scores.masked_fill(padding[:, :, None], -math.inf), -1) @ patches
+    return read.mean(dim=1)
+
+
 @pytest.mark.parametrize(("fn", "message"), [
-    (lambda x, c, m: torch.softmax(x @ c.transpose(1, 2) / math.sqrt(8), -1) @ c, "ignores padding"),
-    (lambda x, c, m: cross_attention(x, c, ~m), "masks the wrong tokens"),
-    (lambda x, c, m: torch.softmax((x @ c.transpose(1, 2)).masked_fill(m[:, None, :], -math.inf),
-                                   -1) @ c, "forgot the √d scaling"),
-    (lambda x, c, m: x, "differs from softmax"),
-    (lambda x, c, m: c, "shape"),
-    (lambda x, c, m: 1 / 0, "raised ZeroDivisionError"),
+    (lambda w, p, m: _read(w, p), "one vector per word"),
+    (lambda w, p, m: _read(w, p).mean(dim=1), "averages the padded words too"),
+    (lambda w, p, m: (_read(w, p) * (~m).float().unsqueeze(-1)).sum(dim=1), "sums the real words"),
+    (lambda w, p, m: (_read(w, p, scale=False) * (~m).float().unsqueeze(-1)).sum(dim=1)
+     / (~m).float().sum(dim=1, keepdim=True), "forgot the √d scaling"),
+    (_hide_padded_words_as_keys, "marks words, the queries"),
+    (_hide_padded_words_rows, "gives NaN"),
+    (lambda w, p, m: w.sum(dim=1), "differs from the mean over the real words"),
+    (lambda w, p, m: p, "shape"),
+    (lambda w, p, m: 1 / 0, "raised ZeroDivisionError"),
+    (_not_done, "not implemented yet"),
 ])
 def test_cross_attention_mistakes(fn, message):
     feedback = check_cross_attention(fn)

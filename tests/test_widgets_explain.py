@@ -115,3 +115,22 @@ def test_too_many_samples_are_refused(explorer):
             if isinstance(v, torch.Tensor)}
     with pytest.raises(ValueError, match="pass at most 16"):
         explanation_explorer(explorer.model, many, Vocabulary(["<pad>", "<unk>"]))
+
+
+@pytest.mark.parametrize("method,low", [("integrated_gradients", 0), ("lime", -1.1)])
+def test_the_title_names_the_method_and_the_share_axis_fits_its_sign(explorer, method, low):
+    explorer.controls["method"].value = method
+    ax_image, _, ax_bars = explorer.figure.axes[:3]
+    assert ax_image.get_title().startswith(
+        {"integrated_gradients": "integrated gradients", "lime": "LIME"}[method])
+    assert ax_bars.get_ylim()[0] == pytest.approx(low)
+    shares = explorer.plots["modality"].heights()
+    assert (shares >= ax_bars.get_ylim()[0]).all()  # every bar fits on the axis
+    if method == "integrated_gradients":
+        assert (shares >= 0).all()  # sums of |attribution|: never below 0
+
+
+def test_the_perturbation_methods_remove_4x4_squares_of_the_16x16_images(explorer):
+    lime_map = explorer.results["lime"]["image"][0]
+    squares = lime_map.reshape(4, 4, 4, 4)  # (square row, pixel row, square col, pixel col)
+    assert torch.equal(squares, squares[:, :1, :, :1].expand_as(squares))

@@ -69,6 +69,23 @@ def test_each_control_draws_the_stored_map(explorer, control, value):
     assert explorer.image.value != before_png
 
 
+def test_the_title_names_the_looker_and_head_and_the_colour_bar_follows_the_map(explorer):
+    for name, value in (("sample", 0), ("looker", "word 5"), ("head", "mean"), ("rollout", False)):
+        explorer.controls[name].value = value
+    title = explorer.figure.axes[0].get_title()
+    assert "(word 5), heads averaged" in title and "model:" in title
+    explorer.controls["looker"].value = "query 2"
+    explorer.controls["head"].value = "2"
+    assert explorer.figure.axes[0].get_title().endswith("query 2, head 2")
+    overlay = explorer.plots["overlay"]
+    assert overlay.colorbar is not None
+    assert np.isclose(overlay.colorbar.mappable.get_clim()[1], _drawn(explorer).max())
+    explorer.controls["rollout"].value = True
+    assert explorer.figure.axes[0].get_title().endswith("query 2, rollout (heads averaged)")
+    explorer.controls["rollout"].value = False
+    explorer.controls["head"].value = "mean"
+
+
 def test_patches_and_layers_appear_for_a_vit_image_encoder(small):
     model, data, vocab = small
     explorer = widgets.vit_attention_explorer(model, data, vocab, looker="patch (row 2, col 3)")
@@ -78,6 +95,8 @@ def test_patches_and_layers_appear_for_a_vit_image_encoder(small):
     np.testing.assert_allclose(_drawn(explorer), maps["patches"][0][0].mean(0)[patch].numpy(),
                                atol=1e-6)
     explorer.controls["layer"].value = 2
+    assert explorer.figure.axes[0].get_title().endswith("patch (row 2, col 3), heads averaged, "
+                                                        "image layer 2")
     np.testing.assert_allclose(_drawn(explorer), maps["patches"][1][0].mean(0)[patch].numpy(),
                                atol=1e-6)
     explorer.controls["rollout"].value = True

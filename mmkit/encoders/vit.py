@@ -1,4 +1,4 @@
-"""The Vision Transformer (视觉变换器, ViT; Dosovitskiy et al., 2021): an image as a sequence of patches.
+"""The Vision Transformer (视觉 Transformer, ViT; Dosovitskiy et al., 2021): an image as a sequence of patches.
 
     image (B, C, H, W)
       -> cut into P x P patches (图像块), each flattened to C*P*P numbers     patchify

@@ -1,4 +1,4 @@
-"""Lesson 10 self-checks: a saliency map, SmoothGrad, and the pointing game's hit test."""
+"""Lesson 10 self-checks: gradient × input, VarGrad, and the pointing game's hit test."""
 
 from collections.abc import Callable
 
@@ -23,15 +23,21 @@ def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.shape == b.shape and torch.allclose(a, b, atol=1e-6, rtol=1e-4)
 
 
-def check_saliency(fn: Callable) -> Feedback:
-    """Exercise: write ``saliency(f, images, target)`` -> (B, H, W).
+def _gradients(f, images, target):
+    """d f(images)[i, target[i]] / d images, (B, C, H, W)."""
+    x = images.clone().requires_grad_()
+    return torch.autograd.grad(f(x).gather(1, target[:, None]).sum(), x)[0]
+
+
+def check_gradient_times_input(fn: Callable) -> Feedback:
+    """Exercise: write ``gradient_times_input(f, images, target)`` -> (B, H, W).
 
     f maps images (B, C, H, W) to class scores (B, K); target (B,) is the class to explain
-    per image. The map is Simonyan et al.'s: the largest |d f(images)[i, target[i]] / d
-    pixel| over the colour channels. Checked against ``mmkit.explain.image_attribution``
-    (Captum's Saliency).
+    per image. Gradient × input (Shrikumar et al., 2016): each pixel's value times
+    d f(images)[i, target[i]] / d pixel, summed over the colour channels; signed. Checked
+    against Captum's ``InputXGradient``.
     """
-    from mmkit.explain import image_attribution
+    from captum.attr import InputXGradient
 
     def checks() -> str:
         model, images = _classifier()
@@ -42,36 +48,37 @@ def check_saliency(fn: Callable) -> Feedback:
         with torch.no_grad():
             predicted = f(images).argmax(dim=1)
         target = (predicted + 1) % 3  # not the predicted class: the target must be used
-        expected = image_attribution(model, {"image": images}, "saliency", target=target)
+        expected = InputXGradient(f).attribute(images.clone().requires_grad_(), target=target)
+        expected = expected.sum(dim=1).detach()
         out = call(fn, f, images.clone(), target.clone()).detach().float()
         if out.shape == images.shape:
             raise Wrong(f"returned shape {tuple(out.shape)}: one value per pixel is wanted, "
-                        "(B, H, W) — take the max of |gradient| over the channels (dim=1)")
+                        "(B, H, W) — sum over the colour channels (dim=1)")
         if out.shape != expected.shape:
             raise Wrong(f"returned shape {tuple(out.shape)}, expected {tuple(expected.shape)}")
-
+        grad = _gradients(f, images, target)
+        product = images * grad
+        if _close(out, grad.sum(dim=1)) or _close(out, grad.abs().amax(dim=1)):
+            raise Wrong("that is the gradient alone: multiply it by the input, pixel by pixel "
+                        "and channel by channel, before summing the channels")
+        if _close(out, product.abs().sum(dim=1)) or _close(out, product.sum(dim=1).abs()):
+            raise Wrong("takes |.|: gradient × input keeps its sign (> 0: the pixel raised "
+                        "the score)")
+        if _close(out, product.amax(dim=1)) or _close(out, product.mean(dim=1)):
+            raise Wrong("sum the channels: each channel's contribution adds to the score")
         x = images.clone().requires_grad_()
-        scores = f(x)
-        grad = torch.autograd.grad(scores.gather(1, target[:, None]).sum(), x)[0]
-        grad_all = torch.autograd.grad(f(x).sum(), x)[0]
-        grad_predicted = torch.autograd.grad(f(x).gather(1, predicted[:, None]).sum(), x)[0]
-        if _close(out, grad.amax(dim=1)):
-            raise Wrong("no absolute value: a pixel whose gradient is strongly negative matters "
-                        "as much as a positive one; take grad.abs() before the max")
-        if _close(out, grad.abs().sum(dim=1)) or _close(out, grad.abs().mean(dim=1)):
-            raise Wrong("sums or averages the channels: saliency keeps the largest |gradient| "
-                        "over the channels, .amax(dim=1)")
-        if _close(out, grad_all.abs().amax(dim=1)):
+        all_classes = x * torch.autograd.grad(f(x).sum(), x)[0]
+        if _close(out, all_classes.sum(dim=1)):
             raise Wrong("differentiates the sum of all class scores: take the score of the "
                         "target class only, scores[i, target[i]] (scores.gather(1, ...))")
-        if _close(out, grad_predicted.abs().amax(dim=1)):
+        if _close(out, (images * _gradients(f, images, predicted)).sum(dim=1)):
             raise Wrong("explains the predicted class, not the target: use target[i]")
         if not _close(out, expected):
-            raise Wrong(f"differs from mmkit's saliency by up to "
+            raise Wrong(f"differs from Captum's InputXGradient by up to "
                         f"{float((out - expected).abs().max()):.2e}")
-        return "correct: the same map as Captum's Saliency"
+        return "correct: the same map as Captum's InputXGradient, summed over the channels"
 
-    return run("saliency map", checks)
+    return run("gradient × input", checks)
 
 
 def _as_bool(out) -> bool:
@@ -156,16 +163,15 @@ def check_pointing_hit(fn: Callable) -> Feedback:
     return run("pointing-game hit", checks)
 
 
+def check_vargrad(fn: Callable) -> Feedback:
+    """Exercise: write ``vargrad(f, images, target, noise)`` -> (B, H, W).
 
-def check_smoothgrad(fn: Callable) -> Feedback:
-    """Exercise: write ``smoothgrad(f, images, target, noise)`` -> (B, H, W): the mean over
-    the N draws of ``noise`` (N, B, C, H, W) of the saliency map of ``images + noise[k]``
-    (Smilkov et al., 2017)."""
-
-    def saliency_of(f, x, target):
-        x = x.clone().requires_grad_()
-        grad = torch.autograd.grad(f(x).gather(1, target[:, None]).sum(), x)[0]
-        return grad
+    ``noise`` (N, B, C, H, W) holds N draws of Gaussian noise. VarGrad (Adebayo et al.,
+    2018): the variance over the N draws of the gradient d f(images + noise[k])[i,
+    target[i]] / d pixel — per pixel and channel, the mean of the squares minus the square
+    of the mean (dividing by N, as Captum's NoiseTunnel does) — then the largest over the
+    colour channels.
+    """
 
     def checks() -> str:
         model, images = _classifier()
@@ -176,24 +182,40 @@ def check_smoothgrad(fn: Callable) -> Feedback:
         target = torch.tensor([2, 0, 1])
         noise = 0.2 * torch.randn(6, *images.shape, generator=torch.Generator().manual_seed(4))
         out = call(fn, f, images.clone(), target.clone(), noise.clone()).detach().float()
-        grads = torch.stack([saliency_of(f, images + n, target) for n in noise])  # (N, B, C, H, W)
-        expected = grads.abs().amax(dim=2).mean(dim=0)
+        grads = torch.stack([_gradients(f, images + n, target) for n in noise])  # (N, B, C, H, W)
+        expected = grads.var(dim=0, unbiased=False).amax(dim=1)
+        scale = float(expected.abs().max())  # variances are small: compare relative to them
+
+        def _close(a, b):
+            return a.shape == b.shape and torch.allclose(a, b, atol=1e-5 * scale, rtol=1e-4)
+
         if out.shape != expected.shape:
             raise Wrong(f"returned shape {tuple(out.shape)}, expected {tuple(expected.shape)}: "
                         "one map per image, (B, H, W)")
-        if _close(out, saliency_of(f, images, target).abs().amax(dim=1)):
-            raise Wrong("this is the plain saliency of the images: add each noise draw, "
-                        "images + noise[k], and average the maps")
-        if _close(out, grads.mean(dim=0).abs().amax(dim=1)):
-            raise Wrong("averages the gradients first, then takes |.| and the max: take each "
-                        "draw's saliency map (|gradient|, max over channels), then average")
-        if _close(out, grads.abs().amax(dim=2).sum(dim=0)):
-            raise Wrong("sums the maps: divide by the number of draws (the mean)")
-        if _close(out, saliency_of(f, images + noise.mean(dim=0), target).abs().amax(dim=1)):
-            raise Wrong("adds the mean noise once: each draw gives its own noisy copy and map")
+        if _close(out, grads.abs().mean(dim=0).amax(dim=1)) or _close(
+                out, grads.abs().amax(dim=2).mean(dim=0)):
+            raise Wrong("that is SmoothGrad, the mean of |gradient|: VarGrad is the variance "
+                        "of the gradient over the draws")
+        if _close(out, grads.mean(dim=0).amax(dim=1)) or _close(out, grads.mean(dim=0).abs().amax(dim=1)):
+            raise Wrong("that is the mean of the gradients: VarGrad is their variance")
+        if _close(out, grads.var(dim=0, unbiased=True).amax(dim=1)):
+            raise Wrong("divides by N − 1: take the mean of the squares minus the square of the "
+                        "mean, which divides by N (as Captum's NoiseTunnel does)")
+        if _close(out, grads.std(dim=0, unbiased=False).amax(dim=1)) or _close(
+                out, grads.std(dim=0, unbiased=True).amax(dim=1)):
+            raise Wrong("that is the standard deviation: VarGrad is the variance, its square")
+        if _close(out, grads.abs().var(dim=0, unbiased=False).amax(dim=1)):
+            raise Wrong("takes |gradient| first: the variance is of the gradient itself")
+        if _close(out, grads.var(dim=0, unbiased=False).sum(dim=1)) or _close(
+                out, grads.var(dim=0, unbiased=False).mean(dim=1)):
+            raise Wrong("sums or averages the channels: keep the largest over the channels, "
+                        ".amax(dim=1)")
+        if torch.allclose(out, torch.zeros_like(out), atol=1e-3 * scale):
+            raise Wrong("all zeros: add each noise draw to the images, images + noise[k], and "
+                        "take the gradient of each noisy copy")
         if not _close(out, expected):
-            raise Wrong(f"differs from the mean saliency of the noisy copies by up to "
+            raise Wrong(f"differs from the variance of the noisy copies' gradients by up to "
                         f"{float((out - expected).abs().max()):.2e}")
-        return "correct: the saliency maps of the noisy copies, averaged"
+        return "correct: the gradients' variance over the noisy copies, the largest channel"
 
-    return run("SmoothGrad", checks)
+    return run("VarGrad", checks)

@@ -7,10 +7,12 @@ from mmkit.explain.attributions import METHODS, image_attribution, token_attribu
 from mmkit.explain.modality import modality_attribution
 
 
-def explain_all(model, data: dict, methods=None, **options) -> dict:
+def explain_all(model, data: dict, methods=None, *, patch: int | None = None, **options) -> dict:
     """{method: {"image": (N, H, W), "text": (N, L), "modality": (N, M)}} for an image +
     text model. Grad-CAM explains the image only: zeros stand in for its word and modality
-    scores. ``options`` go to every method (e.g. n_samples, n_steps)."""
+    scores. ``patch``: the side of the squares the perturbation methods remove from the
+    image (``image_attribution``'s default when None); ``options`` go to every method (e.g.
+    n_samples, n_steps)."""
     methods = METHODS if methods is None else list(methods)
     for method in methods:
         if method not in METHODS:
@@ -20,7 +22,7 @@ def explain_all(model, data: dict, methods=None, **options) -> dict:
     batch = {m: data[m] for m in ("image", "text")}
     results = {}
     for method in methods:
-        image = image_attribution(model, batch, method, **options)
+        image = image_attribution(model, batch, method, patch=patch, **options)
         if method == "grad_cam":
             text = torch.zeros(batch["text"].shape)
             modality = torch.zeros(len(image), 2)

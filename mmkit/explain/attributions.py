@@ -146,6 +146,29 @@ def rows_per_pass(x: torch.Tensor) -> int:
     return max(512, x.shape[0])
 
 
+def copies_per_pass(x: torch.Tensor) -> int:
+    """SmoothGrad runs n_samples noisy copies of the batch: as many copies per pass as keep
+    a pass near 512 rows (at least one), so the memory stays small for a large batch."""
+    return max(1, 512 // x.shape[0])
+
+
+def gradient_shap(forward, inputs: tuple, baselines: tuple, target, fixed, n_samples, stdevs):
+    """Captum's GradientShap, a few rows of ``inputs`` at a time: it runs n_samples copies of
+    every row at once, and passes of about 512 rows keep the memory small. Each pass draws
+    its baselines from all of ``baselines``, as one call for the whole batch would."""
+    from captum import attr
+
+    rows = max(1, 512 // n_samples)
+    parts = []
+    for start in range(0, inputs[0].shape[0], rows):
+        part = slice(start, start + rows)
+        parts.append(attr.GradientShap(forward).attribute(
+            tuple(x[part] for x in inputs), baselines=baselines, target=target[part],
+            additional_forward_args=tuple(f[part] for f in fixed), n_samples=n_samples,
+            stdevs=stdevs))
+    return tuple(torch.cat(chunks) for chunks in zip(*parts, strict=True))
+
+
 def check_options(n_steps, n_samples):
     check_int(n_steps, "n_steps", minimum=2)
     check_int(n_samples, "n_samples", minimum=2)
@@ -155,6 +178,7 @@ def perturbation_scores(method, forward, inputs, baselines, target, fixed, masks
     """Feature ablation for the whole batch; LIME and KernelSHAP fit one surrogate model per
     sample, so they loop over the samples (each sample's perturbations in one forward pass)."""
     from captum import attr
+    from threadpoolctl import threadpool_limits  # comes with scikit-learn, which LIME uses
 
     if method == "feature_ablation":
         return attr.FeatureAblation(forward).attribute(
@@ -171,7 +195,10 @@ def perturbation_scores(method, forward, inputs, baselines, target, fixed, masks
     else:
         explainer = attr.KernelShap(forward)
     rows = []
-    with warnings.catch_warnings():
+    # One BLAS thread for the surrogate fits: a least-squares problem of a few hundred rows
+    # gains nothing from threads, and on a busy machine BLAS threads that wait for a core
+    # made each fit a hundred times slower.
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         # Captum repeats a warning about one example at a time, which is what we do.
         warnings.filterwarnings("ignore", message=".*batch size")
         for i in range(len(target)):
@@ -308,7 +335,8 @@ def _image_map(method, run, forward, image, fixed, n_steps, n_samples, patch, la
         else:
             grads = attr.NoiseTunnel(saliency).attribute(
                 x, nt_type="smoothgrad", nt_samples=n_samples, stdevs=_noise_std(image),
-                target=target, abs=True, additional_forward_args=fixed)
+                nt_samples_batch_size=copies_per_pass(x), target=target, abs=True,
+                additional_forward_args=fixed)
         return grads.amax(dim=1)
     if method == "integrated_gradients":
         ig = attr.IntegratedGradients(forward).attribute(
@@ -317,9 +345,8 @@ def _image_map(method, run, forward, image, fixed, n_steps, n_samples, patch, la
             internal_batch_size=rows_per_pass(image))
         return ig.sum(dim=1)
     if method == "gradient_shap":
-        return attr.GradientShap(forward).attribute(
-            image, baselines=reference, target=target, additional_forward_args=fixed,
-            n_samples=n_samples, stdevs=_noise_std(image)).sum(dim=1)
+        return gradient_shap(forward, (image,), (reference,), target, fixed, n_samples,
+                             (_noise_std(image),))[0].sum(dim=1)
     if method == "deeplift":
         with warnings.catch_warnings():  # Captum notes it sets modules' hooks; nothing to act on
             warnings.simplefilter("ignore")
@@ -357,12 +384,11 @@ def embedding_attribution(method, forward, inputs, target, fixed, n_samples):
                                                additional_forward_args=fixed)
     elif method == "smoothgrad":
         out = attr.NoiseTunnel(attr.Saliency(forward)).attribute(
-            xs, nt_type="smoothgrad", nt_samples=n_samples, stdevs=stdevs, target=target,
-            abs=True, additional_forward_args=fixed)
+            xs, nt_type="smoothgrad", nt_samples=n_samples, stdevs=stdevs,
+            nt_samples_batch_size=copies_per_pass(xs[0]), target=target, abs=True,
+            additional_forward_args=fixed)
     elif method == "gradient_shap":
-        out = attr.GradientShap(forward).attribute(
-            xs, baselines=zeros, target=target, additional_forward_args=fixed,
-            n_samples=n_samples, stdevs=stdevs)
+        out = gradient_shap(forward, xs, zeros, target, fixed, n_samples, stdevs)
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

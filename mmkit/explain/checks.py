@@ -96,6 +96,18 @@ def model_inputs(model, batch) -> tuple[dict, dict, int]:
     return {key: torch.as_tensor(batch[key]).to(device) for key in keys}, encoders, size
 
 
+def forward_in_eval(model, inputs):
+    """One forward pass in eval mode (dropout off) without gradients, for reading what the
+    model computes; the model's own mode is restored afterwards, even on an error."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            return model(inputs)
+    finally:
+        model.train(was_training)
+
+
 def resolve_target(logits: torch.Tensor, target) -> torch.Tensor:
     """The class to explain per sample, (B,) int64: the predicted class when target is None,
     else one int for every sample or one per sample; each must be a class of the model."""

@@ -156,14 +156,10 @@ def randomisation_test(model: nn.Module, batch: dict, method: str, seed: int = 1
     what the model learned was thrown away. ``options`` go to ``image_attribution``.
     """
     from mmkit.explain.attributions import image_attribution
-    from mmkit.explain.checks import model_inputs
+    from mmkit.explain.checks import forward_in_eval, model_inputs
 
     inputs, _, _ = model_inputs(model, batch)
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        predicted = model(inputs).argmax(dim=1)
-    model.train(was_training)
+    predicted = forward_in_eval(model, inputs).argmax(dim=1)
     trained = image_attribution(model, batch, method, target=predicted, **options)
     random = image_attribution(randomised_copy(model, seed), batch, method, target=predicted,
                                **options)

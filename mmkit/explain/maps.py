@@ -9,7 +9,7 @@ may still count for nothing in the final score (lesson 10 measures that with att
 import torch
 from torch import nn
 
-from mmkit.explain.checks import classifier_encoders, model_inputs
+from mmkit.explain.checks import classifier_encoders, forward_in_eval, model_inputs
 
 
 def _image_encoder(model: nn.Module) -> nn.Module:
@@ -52,13 +52,7 @@ def attention_maps(model: nn.Module, batch: dict) -> dict:
     Runs in eval mode without gradients; the tensors are returned on the CPU.
     """
     inputs, encoders, _ = model_inputs(model, batch)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(inputs)
-    finally:
-        model.train(was_training)
+    forward_in_eval(model, inputs)
     maps = {}
     for m, encoder in encoders.items():
         layers = getattr(encoder, "last_attention", None)

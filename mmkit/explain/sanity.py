@@ -52,7 +52,7 @@ def edge_map(images: torch.Tensor) -> torch.Tensor:
 def parameter_layers(model: nn.Module, batch: dict) -> list[str]:
     """Names of the model's modules that hold their own weights (a Linear, a Conv2d, an
     Embedding...), in the order one forward pass on ``batch`` runs them."""
-    from mmkit.explain.checks import model_inputs
+    from mmkit.explain.checks import forward_in_eval, model_inputs
 
     inputs, _, _ = model_inputs(model, batch)
     order, hooks = [], []
@@ -60,15 +60,11 @@ def parameter_layers(model: nn.Module, batch: dict) -> list[str]:
         if any(True for _ in module.parameters(recurse=False)):
             hooks.append(module.register_forward_hook(
                 lambda m, args, out, name=name: order.append(name) if name not in order else None))
-    was_training = model.training
-    model.eval()
     try:
-        with torch.no_grad():
-            model(inputs)
+        forward_in_eval(model, inputs)
     finally:
         for hook in hooks:
             hook.remove()
-        model.train(was_training)
     return order
 
 

@@ -16,6 +16,7 @@ from mmkit.viz.plots import (
     figure_to_png,
     new_figure,
     plot_history,
+    redraw_background,
     redraw_only,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "frame_strip",
     "new_figure",
     "plot_history",
+    "redraw_background",
     "redraw_only",
     "wav_bytes",
 ]

@@ -3,6 +3,7 @@
 Red = the piece pushed the explained class's score up, blue = down; the stronger the
 colour, the larger |attribution| compared with the largest one in the same picture. Both
 update their artists in place, so a widget can switch samples and methods quickly.
+``attribution_colourbar`` draws the key to these colours next to a figure's panels.
 """
 
 import numpy as np
@@ -25,6 +26,30 @@ def attribution_colours(scores, max_alpha: float = 0.85) -> np.ndarray:
     strength = np.abs(scores) / top if top > 0 else np.zeros_like(scores)
     rgb = np.where((scores >= 0)[..., None], _RED, _BLUE)
     return np.concatenate([rgb, (max_alpha * strength)[..., None]], axis=-1)
+
+
+def attribution_colourmap(max_alpha: float = 0.85):
+    """The colours of ``attribution_colours`` laid over white, as a matplotlib colormap on
+    [-1, 1]: blue at -1 (the score's largest push down), white at 0, red at +1."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    white = np.ones(3)
+    ends = [max_alpha * colour + (1 - max_alpha) * white for colour in (_BLUE, _RED)]
+    return LinearSegmentedColormap.from_list("attribution", [ends[0], white, ends[1]])
+
+
+def attribution_colourbar(fig, axes, label: str = "attribution / largest |attribution| in "
+                          "its map\n(red: raised the score, blue: lowered it)", **kwargs):
+    """A colour bar for maps drawn with ``attribution_colours``, beside ``axes`` (an Axes or
+    a list of them); ``kwargs`` go to ``fig.colorbar``. Returns the Colorbar."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    key = ScalarMappable(norm=Normalize(-1, 1), cmap=attribution_colourmap())
+    bar = fig.colorbar(key, ax=axes, **kwargs)
+    bar.set_label(label, fontsize=8)
+    bar.set_ticks([-1, 0, 1])
+    return bar
 
 
 def _grey(image) -> np.ndarray:

@@ -21,10 +21,12 @@ class PatchAttentionOverlay:
     a + on the top patch. ``update(image, weights, mask)`` swaps all of it in place.
 
     weights: (g, g) or (g*g,) one weight per patch, row by row; mask: (H, W) bool or None.
-    The colour scale runs from 0 to the largest weight of the map shown.
+    The colour scale runs from 0 to the largest weight of the map shown; ``colorbar`` puts
+    its bar, labelled ``label``, beside the image (it follows the scale on every update).
     """
 
-    def __init__(self, ax, image, weights, mask=None, *, cmap: str = "magma", alpha: float = 0.6):
+    def __init__(self, ax, image, weights, mask=None, *, cmap: str = "magma", alpha: float = 0.6,
+                 colorbar: bool = True, label: str = "attention weight"):
         self.ax = ax
         picture = np.clip(_to_numpy_image(image), 0, 1)
         height, width = picture.shape[:2]
@@ -36,6 +38,8 @@ class PatchAttentionOverlay:
         self.outline = ax.imshow(_outline(np.zeros((height, width), bool) if mask is None
                                           else mask), interpolation="nearest")
         (self.peak,) = ax.plot([], [], "+", color="cyan", markersize=14, markeredgewidth=2.5)
+        self.colorbar = (ax.figure.colorbar(self.heat, ax=ax, fraction=0.046, pad=0.03,
+                                            label=label) if colorbar else None)
         ax.set_xticks([])
         ax.set_yticks([])
         self.update(image, weights, mask)

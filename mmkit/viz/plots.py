@@ -32,6 +32,13 @@ def redraw_only(fig: Figure, artists) -> None:
     fig.mmkit_background = None
 
 
+def redraw_background(fig: Figure) -> None:
+    """A part that ``redraw_only`` keeps in the background has changed (a picture or a
+    caption that only some controls replace): draw the background again on the next frame,
+    then go back to painting only the moving artists."""
+    fig.mmkit_background = None
+
+
 def figure_to_png(fig: Figure) -> bytes:
     """Render a figure to PNG bytes (what an ipywidgets Image shows), fast enough for a slider.
 

@@ -2,30 +2,42 @@
 
 Every front end returns an ``Explorer`` (explorer.py); one module per lesson holds its
 explorers. Tests and the benchmark find them all here.
+
+The modules load on first use (``mmkit.widgets.softmax_explorer`` imports
+``mmkit.widgets.math``): ipywidgets and matplotlib's pyplot take about 0.4 s to import, and
+a script that only imports the package should not pay for them.
 """
 
-from mmkit.widgets.audio_video import keypoint_explorer
-from mmkit.widgets.data import data_browser
-from mmkit.widgets.evaluation import feedback_explorer, roc_explorer
-from mmkit.widgets.explain import explanation_explorer
-from mmkit.widgets.explorer import Explorer
-from mmkit.widgets.fusion import fusion_explorer
-from mmkit.widgets.images import feature_map_explorer
-from mmkit.widgets.math import gradient_descent_explorer, softmax_explorer
-from mmkit.widgets.text import attention_explorer
-from mmkit.widgets.vit import vit_attention_explorer
+import importlib
 
-__all__ = [
-    "Explorer",
-    "attention_explorer",
-    "data_browser",
-    "explanation_explorer",
-    "feature_map_explorer",
-    "feedback_explorer",
-    "fusion_explorer",
-    "gradient_descent_explorer",
-    "keypoint_explorer",
-    "roc_explorer",
-    "softmax_explorer",
-    "vit_attention_explorer",
-]
+_WHERE = {
+    "Explorer": "explorer",
+    "attention_explorer": "text",
+    "data_browser": "data",
+    "decoding_stepper": "vlm",
+    "explanation_explorer": "explain",
+    "feature_map_explorer": "images",
+    "feedback_explorer": "evaluation",
+    "fusion_explorer": "fusion",
+    "gradient_descent_explorer": "math",
+    "keypoint_explorer": "audio_video",
+    "retrieval_explorer": "align",
+    "roc_explorer": "evaluation",
+    "similarity_explorer": "align",
+    "softmax_explorer": "math",
+    "vit_attention_explorer": "vit",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'mmkit.widgets' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"mmkit.widgets.{_WHERE[name]}"), name)
+    globals()[name] = value  # found once; later lookups do not come back here
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])

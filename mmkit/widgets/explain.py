@@ -6,8 +6,8 @@ import numpy as np
 import torch
 
 from mmkit import viz
-from mmkit.checks import check_choice, check_int
-from mmkit.widgets.explorer import SLIDER_STYLE, Explorer
+from mmkit.checks import check_choice
+from mmkit.widgets.explorer import SLIDER_STYLE, Explorer, check_labelled_samples
 
 LABELS = {"saliency": "saliency", "smoothgrad": "SmoothGrad",
           "integrated_gradients": "integrated gradients", "gradient_shap": "GradientSHAP",
@@ -15,8 +15,10 @@ LABELS = {"saliency": "saliency", "smoothgrad": "SmoothGrad",
           "lime": "LIME", "kernel_shap": "KernelSHAP"}
 MAX_SAMPLES = 16
 # LIME and KernelSHAP refit a surrogate per sample: few random subsets keep the build
-# short; 16 squares of 4x4 pixels and a handful of words need no more.
-OPTIONS = {"n_samples": 48, "n_steps": 24}
+# short, so the 16x16 images are cut into 16 squares of 4x4 pixels — 48 subsets are three
+# per square — and a caption has a handful of words.
+OPTIONS = {"n_samples": 48, "n_steps": 24, "patch": 4}
+SIGNED = ("feature_ablation", "lime", "kernel_shap")  # modality scores that can be < 0
 
 
 def _share(scores: torch.Tensor) -> np.ndarray:
@@ -41,11 +43,11 @@ def explanation_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
     (``mmkit.explain.explain_all``), so moving a control only redraws. Left: the image, red where pixels
     raised the predicted class's score, blue where they lowered it, + at the peak. Middle:
     the caption's words, coloured the same way. Right: each modality's share of the total
-    |attribution| (signed), from ``mmkit.explain.modality_attribution``.
+    |attribution|, from ``mmkit.explain.modality_attribution`` (signed for the perturbation
+    methods, whose axis then reaches down to -1).
     """
     from mmkit.explain import METHODS, explain_all, peak_positions, pointing_game
     from mmkit.explain.checks import model_inputs
-    from mmkit.preprocess.text import Vocabulary
     from mmkit.viz.attributions import AttributionOverlay, TokenStrip
 
     if model is None:
@@ -54,16 +56,7 @@ def explanation_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
         train, default_test, vocab = explain_data(seed)
         model = explain_model(train, len(vocab), seed)
         data = default_test if data is None else data
-    if not isinstance(data, dict) or not all(k in data for k in ("image", "text", "label")):
-        raise TypeError("data must be a dict with 'image', 'text' (token ids) and 'label'")
-    if not isinstance(vocab, Vocabulary):
-        raise TypeError(f"vocab must be the Vocabulary of the captions, got {type(vocab).__name__}")
-    count = len(data["label"])
-    if count > MAX_SAMPLES:
-        raise ValueError(f"data holds {count} samples; pass at most {MAX_SAMPLES}")
-    check_int(sample, "sample")
-    if sample >= count:
-        raise ValueError(f"sample must be in [0, {count - 1}], got {sample}")
+    count = check_labelled_samples(data, vocab, sample, texts="captions", max_samples=MAX_SAMPLES)
     method = check_choice(method, "method", METHODS)
 
     results = explain_all(model, data, **OPTIONS)
@@ -95,7 +88,6 @@ def explanation_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
                              ylim=(-1.1, 1.1), fmt="{:+.2f}"),
     }
     ax_bars.set_title("share of |attribution|", fontsize=10)
-    ax_bars.set_yticks([-1, 0, 1])  # few tick labels: each one is redrawn on every move
 
     def draw(sample, method):
         shown = results[method]
@@ -105,8 +97,13 @@ def explanation_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
         plots["words"].update(tokens[sample], shown["text"][sample, :n])
         plots["modality"].update(_share(shown["modality"][sample]))
         predicted = int(probabilities[sample].argmax())
-        ax_image.set_title(f"label {int(data['label'][sample])}, predicted {predicted} "
-                           f"({float(probabilities[sample, predicted]):.2f})", fontsize=10)
+        ax_image.set_title(f"{LABELS[method]}: label {int(data['label'][sample])}, predicted "
+                           f"{predicted} ({float(probabilities[sample, predicted]):.2f})",
+                           fontsize=10)
+        # The gradient methods' shares are sums of |attribution|, never < 0; the
+        # perturbation methods' can be (removing a modality may raise the score).
+        ax_bars.set_ylim(-1.1 if method in SIGNED else 0, 1.1)
+        ax_bars.set_yticks([-1, 0, 1] if method in SIGNED else [0, 1])
         if method == "grad_cam":
             status = "Grad-CAM explains the image only: no word or modality scores"
         elif shown["modality"][sample].abs().max() == 0:

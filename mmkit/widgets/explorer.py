@@ -21,6 +21,27 @@ from mmkit.i18n import language, tr, translate_figure
 SLIDER_STYLE = {"description_width": "initial"}
 
 
+def check_labelled_samples(data, vocab, sample, *, texts: str, max_samples: int = 16) -> int:
+    """The checks an explorer of a few captioned samples makes before computing anything:
+    data holds 'image', 'text' (token ids) and 'label' for at most ``max_samples`` samples,
+    ``vocab`` is the Vocabulary of the ``texts`` (e.g. "captions") and ``sample`` one of them.
+    Returns the number of samples."""
+    from mmkit.checks import check_int
+    from mmkit.preprocess.text import Vocabulary
+
+    if not isinstance(data, dict) or not all(k in data for k in ("image", "text", "label")):
+        raise TypeError("data must be a dict with 'image', 'text' (token ids) and 'label'")
+    if not isinstance(vocab, Vocabulary):
+        raise TypeError(f"vocab must be the Vocabulary of the {texts}, got {type(vocab).__name__}")
+    count = len(data["label"])
+    if count > max_samples:
+        raise ValueError(f"data holds {count} samples; pass at most {max_samples}")
+    check_int(sample, "sample")
+    if sample >= count:
+        raise ValueError(f"sample must be in [0, {count - 1}], got {sample}")
+    return count
+
+
 class Explorer(widgets.HBox):
     """Controls on the left; the live figure and a one-line status on the right.
 

@@ -5,7 +5,7 @@ import torch
 
 from mmkit import viz
 from mmkit.checks import check_choice, check_int
-from mmkit.widgets.explorer import SLIDER_STYLE, Explorer
+from mmkit.widgets.explorer import SLIDER_STYLE, Explorer, check_labelled_samples
 
 MAX_SAMPLES = 16
 
@@ -45,7 +45,6 @@ def vit_attention_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
     """
     from mmkit.explain.patch_maps import patch_pointing_game, token_attention_maps
     from mmkit.explain.rollout import attention_rollout
-    from mmkit.preprocess.text import Vocabulary
     from mmkit.viz.patches import PatchAttentionOverlay
 
     if model is None:
@@ -53,24 +52,15 @@ def vit_attention_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
 
         model, default_data, vocab = explorer_defaults(seed)
         data = default_data if data is None else data
-    if not isinstance(data, dict) or not all(k in data for k in ("image", "text", "label")):
-        raise TypeError("data must be a dict with 'image', 'text' (token ids) and 'label'")
-    if not isinstance(vocab, Vocabulary):
-        raise TypeError(f"vocab must be the Vocabulary of the questions, got "
-                        f"{type(vocab).__name__}")
-    count = len(data["label"])
-    if count > MAX_SAMPLES:
-        raise ValueError(f"data holds {count} samples; pass at most {MAX_SAMPLES}")
-    check_int(sample, "sample")
-    if sample >= count:
-        raise ValueError(f"sample must be in [0, {count - 1}], got {sample}")
+    count = check_labelled_samples(data, vocab, sample, texts="questions", max_samples=MAX_SAMPLES)
 
     maps = token_attention_maps(model, data)
     if maps["words"] is None:
         raise ValueError("the model's fusion has no cross-attention (it pools first): there "
                          "is no word -> patch attention to show")
+    device = next(model.parameters()).device
     with torch.no_grad():
-        predicted = model({k: data[k] for k in model.encoders}).argmax(dim=1).cpu()
+        predicted = model({k: data[k].to(device) for k in model.encoders}).argmax(dim=1).cpu()
     length = data["text"].shape[1]
     lookers = dict(_lookers(maps, length))
     check_choice(looker, "looker", list(lookers))
@@ -132,10 +122,13 @@ def vit_attention_explorer(model=None, data=None, vocab=None, seed: int = 0, *,
         said, truth = int(predicted[sample]), int(data["label"][sample])
         if classes is not None:
             said, truth = classes[said], classes[truth]
-        ax.set_title(f"“{words}?” model: {said} (truth: {truth})", fontsize=9)
         label = (f"'{tokens[sample][index]}' (word {index + 1})" if kind == "word"
                  else looker)
-        how = "rollout (heads averaged)" if rollout else f"head {head}"
+        how = ("rollout (heads averaged)" if rollout
+               else "heads averaged" if head == "mean" else f"head {head}")
+        if kind == "patch":
+            how += f", image layer {layer}" if not rollout else f", up to image layer {layer}"
+        ax.set_title(f"“{words}?” model: {said} (truth: {truth})\n{label}, {how}", fontsize=9)
         status = f"{label}, {how}: top weight {float(weights.max()):.2f}"
         if named is not None and kind == "word":
             hit = bool(patch_pointing_game(weights[None].float(), named[None], patch_size)[0])
