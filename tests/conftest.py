@@ -26,6 +26,16 @@ def explorers_raise_their_errors():
     Explorer.raise_errors = False
 
 
+@pytest.fixture(scope="session", autouse=True)
+def full_precision_on_gpus():
+    """cuDNN may run convolutions and LSTMs in TensorFloat-32 (10-bit mantissas) by default;
+    the tests compare float32 with float32, so they ask for full precision."""
+    allowed = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = False
+    yield
+    torch.backends.cudnn.allow_tf32 = allowed
+
+
 @pytest.fixture(scope="session")
 def device() -> torch.device:
     return mmkit.get_device()

@@ -23,7 +23,7 @@ def _expected_bars(stepper, temperature=1.0, top_k=None, top_p=1.0):
     logits = trace["logits"][values["scene"], values["step"]]
     p = next_token_probabilities(logits, temperature, top_k, top_p)
     top = p.topk(BARS).values
-    return np.pad(top[top > 0].numpy(), (0, BARS - int((top > 0).sum())))
+    return np.pad(top[top > 0].cpu().numpy(), (0, BARS - int((top > 0).sum())))
 
 
 def _reset(stepper):
@@ -41,7 +41,7 @@ def test_the_default_state_shows_the_first_step_and_a_static_png(stepper):
     frames = stepper.plots["image"].weights()
     assert frames.max() == pytest.approx(1.0) and len(frames) == stepper.model.n_visual
     attention = stepper.traces[PROMPTS[0], False]["attention"][0, 0]
-    np.testing.assert_allclose(frames, (attention / attention.max()).numpy(), atol=1e-6)
+    np.testing.assert_allclose(frames, (attention / attention.max()).cpu().numpy(), atol=1e-6)
 
 
 def test_temperature_flattens_the_bars(stepper):

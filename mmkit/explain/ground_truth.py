@@ -135,15 +135,19 @@ def randomised_copy(model: nn.Module, seed: int = 1) -> nn.Module:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     check_int(seed, "seed")
-    copied = copy.deepcopy(model)
+    first = next(model.parameters(), None)
+    device = first.device if first is not None else torch.device("cpu")
+    # Drawn on the CPU, so a seed gives the same weights on any device (a GPU has its own
+    # random stream), and then moved to the model's device.
+    copied = copy.deepcopy(model).cpu()
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.random.default_generator.manual_seed(seed)  # the CPU's alone, not the GPU's
         for module in copied.modules():
             if hasattr(module, "reset_parameters"):
                 module.reset_parameters()
             if hasattr(module, "logits") and isinstance(module.logits, nn.Parameter):
                 nn.init.normal_(module.logits)  # WeightedFusion's own weights
-    return copied.train(model.training)
+    return copied.to(device).train(model.training)
 
 
 def randomisation_test(model: nn.Module, batch: dict, method: str, seed: int = 1,

@@ -227,7 +227,7 @@ def retrieval_explorer(models=None, gallery=None, *, k: int = 5, caption: int = 
         if typed:
             with torch.no_grad():
                 encoder.eval()
-                query = encoder.encode_text([typed])
+                query = encoder.encode_text([typed]).cpu()  # beside the gallery's embeddings
             shown = typed
         else:
             query, shown = text_features[caption:caption + 1], captions[caption]
