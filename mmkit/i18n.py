@@ -1,4 +1,5 @@
-"""The language of the explorers' titles, axis labels and status lines: English or Chinese.
+"""The language of the explorers' controls, titles, axis labels and ticks: English or
+Chinese (their status lines stay English).
 
     mmkit.set_language("zh")   # 中文: widgets made from now on speak Chinese
     mmkit.set_language("en")   # back to English (the default)
@@ -16,7 +17,8 @@ Explorers are translated in one place: ``translate_figure`` rewrites every title
 label, tick label and legend of a figure, and ``Explorer`` calls it (and ``tr`` on each
 control's label) whenever the language is Chinese, so no widget needs code of its own.
 ``tr`` replaces the phrases of ``ZH`` inside a text, longest first, so a title built with
-numbers ("clip 3, frame 2") is translated around them ("片段 3, 帧 2").
+numbers ("clip 3, frame 2") is translated around them ("片段 3, 帧 2"). Quoted text (“a caption”,
+'a class name') is data and stays as it is, like the model's own words.
 """
 
 import os
@@ -42,7 +44,11 @@ ZH: dict[str, str] = {
     "frame": "帧", "heatmap of": "热图：", "caption": "描述", "corrupt": "损坏模态",
     "noise level": "噪声强度", "noise": "噪声", "method": "方法", "model": "模型",
     "threshold": "阈值", "learning rate α": "学习率 α", "steps": "步数",
-    "temperature T": "温度 T", "temperature": "温度", "Agree": "同意", "Disagree": "不同意",
+    "temperature T": "温度系数 T", "temperature": "温度系数", "Agree": "同意",
+    "Disagree": "不同意", "scene": "场景", "prompt": "提示词", "step": "步",
+    "top-k (0: off)": "top-k（0 为关闭）", "blind the image": "遮住图像", "batch": "批次",
+    "softmax over": "softmax 方向", "or type": "或输入描述", "question": "问题",
+    "who looks": "谁在看", "image layer": "图像层",
     # titles, axes and legends
     "attention weight per sample": "每个样本的注意力权重", "test sample": "测试样本",
     "test accuracy": "测试准确率", "logits z": "logits z", "probabilities": "概率",
@@ -61,9 +67,21 @@ ZH: dict[str, str] = {
     "image": "图像", "text": "文本", "audio": "音频", "video": "视频",
     "log-mel (dB)": "对数梅尔谱 (dB)", "similarity": "相似度", "query": "查询",
     "patch": "图像块", "attention": "注意力", "rollout": "注意力展开",
-    "confusion matrix": "混淆矩阵",
+    "confusion matrix": "混淆矩阵", "heatmap": "热图", "heatmap shown": "显示的热图",
+    "frames": "帧", "bowl": "碗形函数", "minimum": "最小值", "you agree": "你同意",
+    "the model predicted": "模型预测为",
+    "attention weights of": "注意力权重：", "per sample": "每个样本",
+    "attention weight": "注意力权重", "samples per bin": "每个区间的样本数",
+    "saliency": "显著图", "integrated gradients": "积分梯度", "feature ablation": "特征消融",
+    "next-token probabilities": "下一个词元的概率", "probability": "概率",
+    "cosine similarity": "余弦相似度", "its top captions": "排名最前的描述",
+    "its top images": "排名最前的图像", "query caption": "查询描述", "query image": "查询图像",
+    "loss of each pair": "每一对的损失", "softmax of each row at temperature":
+    "每行的 softmax，温度系数",
+    "right partner": "正确配对", "heads averaged": "各头平均", "word": "词", "mean": "平均",
 }
 _phrases = {"pattern": None, "size": -1}
+_QUOTED = re.compile(r"((?<!\w)'[^']*'(?!\w)|“[^”]*”)")
 
 
 def cjk_font() -> str | None:
@@ -123,7 +141,10 @@ def tr(text: str) -> str:
     """``text`` in the current language: in Chinese, each phrase of ``ZH`` in it replaced."""
     if _state["language"] != "zh" or not text:
         return text
-    return _pattern().sub(lambda match: ZH[match.group(0)], text)
+    # Quoted text is data (a caption, a class name, a fusion's name): left as it is.
+    parts = _QUOTED.split(text)
+    return "".join(part if i % 2 else _pattern().sub(lambda m: ZH[m.group(0)], part)
+                   for i, part in enumerate(parts))
 
 
 def translate_figure(figure) -> None:

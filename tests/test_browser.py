@@ -168,7 +168,7 @@ def test_a_chinese_notebook_and_its_chinese_explorer(browser, lab_url_zh):
         explorer = panel.locator(".mmkit-explorer").first
         explorer.wait_for(timeout=30_000)
         explorer.scroll_into_view_if_needed()
-        assert explorer.get_by_text("温度 T").count() == 1  # the control, in Chinese
+        assert explorer.get_by_text("温度系数 T").count() == 1  # the control, in Chinese
     finally:
         page.screenshot(path=str(ARTIFACTS / f"zh-{notebook.stem}.png"))
         page.close()

@@ -72,8 +72,36 @@ def test_mmkit_language_applies_on_import_and_a_missing_font_only_warns(tmp_path
     env = {**os.environ, "MMKIT_LANGUAGE": "zh", "PYTHONPATH": str(root), "MPLBACKEND": "Agg"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True, cwd=tmp_path).stdout.split()
-    assert out == ["zh", "温度", "T"]
+    assert out == ["zh", "温度系数", "T"]
     env["MMKIT_LANGUAGE"] = "klingon"
     run = subprocess.run([sys.executable, "-c", "import mmkit, mmkit.i18n as i; print(i.language())"],
                          env=env, capture_output=True, text=True, check=True, cwd=tmp_path)
     assert run.stdout.strip() == "en" and "MMKIT_LANGUAGE='klingon' ignored" in run.stderr
+
+
+# What an explorer shows as data rather than as a label: the shapes world's words (captions,
+# classes, the tiny VLM's vocabulary), names from the code (fusions, layers, keypoints) and
+# symbols that read the same in both languages.
+DATA_WORDS = {
+    "large", "small", "red", "green", "blue", "yellow", "circle", "square", "triangle",
+    "disc", "left", "right", "above", "below", "moving", "rightwards", "leftwards", "down",
+    "yes", "eos", "concat", "late", "hand", "features", "conv", "softmax", "logits", "FPR",
+    "TPR", "AUC", "top", "query", "key", "attribution", "mathdefault", "log",
+}
+EXPLORERS = [name for name in widgets.__all__ if name != "Explorer"]
+
+
+def _shown_texts(explorer) -> list[str]:
+    """The explorer's control labels and every text of its figure, quoted data removed."""
+    texts = [c.description for c in explorer.controls.values()] + sorted(_texts(explorer.figure))
+    return [i18n._QUOTED.sub("", text) for text in texts]
+
+
+@pytest.mark.parametrize("name", EXPLORERS)
+def test_every_explorer_speaks_chinese(name, chinese):
+    import re
+
+    explorer = getattr(widgets, name)()
+    for text in _shown_texts(explorer):
+        english = set(re.findall(r"[A-Za-z]{3,}", text)) - DATA_WORDS
+        assert not english, f"{name}: {text!r} still says {sorted(english)} in English"

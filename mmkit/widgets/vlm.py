@@ -95,7 +95,7 @@ def decoding_stepper(model=None, images=None, seed: int = 0, *, prompts=PROMPTS,
         plots["bars"].update([w for w, _ in shown], [p for _, p in shown], chosen)
         before = decode_text(model, ids[:step])
         plots["image"].update(images[scene], places[scene], trace["attention"][scene, step],
-                              f"{prompt}\n→ {before} [{chosen}]".replace("  ", " "))
+                              f"“{prompt}”\n→ {before} [{chosen}]".replace("  ", " "))
         p_chosen = float(probabilities[int(ids[step])])
         status = (f"step {step + 1} of {length}: greedy took '{chosen}'; sampling with these "
                   f"settings would take it with probability {p_chosen:.2f}")
