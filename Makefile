@@ -73,7 +73,8 @@ bench: setup
 
 # The classroom (README, "For teachers"): each lesson with exercises as an nbgrader
 # assignment in _build/course (source/ and release/), and every lesson with its stored
-# outputs as one static site, _build/book/html/index.html, that works offline from file://.
+# outputs as one static site, _build/book/html/index.html (中文: html/zh/index.html, each page
+# linking to its twin), that works offline from file://.
 assignments: setup
 	$(BIN)/python -m classroom.assignments _build/course
 
