@@ -180,18 +180,12 @@ def glossary_page(language: str = "en") -> str:
     """The glossary as a page; in Chinese the 中文 column comes first."""
     from mmkit import glossary
 
-    def row(*cells):  # a "|" inside a cell ("|gradient|") would end it: escape it
-        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
+    table = glossary.as_markdown(language=language)
     if language == "en":
-        rows = [row("English", "中文", "in one line"), "|---|---|---|"]
-        rows += [row(t.english, t.chinese, t.meaning) for t in glossary.TERMS]
         return ("# Glossary · 术语表\n\nOne Chinese rendering per English term, used in every "
-                "lesson.\n\n" + "\n".join(rows) + "\n")
-    rows = [row("中文", "English", "一句话说明（英文）"), "|---|---|---|"]
-    rows += [row(t.chinese, t.english, t.meaning) for t in glossary.TERMS]
+                "lesson.\n\n" + table + "\n")
     return ("# 术语表 · Glossary\n\n每个英文术语只有一个中文译法，所有课程（中文版也一样）"
-            "都用它。\n\n" + "\n".join(rows) + "\n")
+            "都用它。\n\n" + table + "\n")
 
 
 def teachers_page(notebooks: Path, language: str = "en") -> str:

@@ -147,8 +147,20 @@ TERMS = [
 ]
 
 
-def as_markdown(terms=None) -> str:
-    """The glossary as a Markdown table, in the order of TERMS."""
-    rows = ["| English | 中文 | in one line |", "|---|---|---|"]
-    rows += [f"| {t.english} | {t.chinese} | {t.meaning} |" for t in (terms or TERMS)]
-    return "\n".join(rows)
+def as_markdown(terms=None, language: str = "en") -> str:
+    """The glossary as a Markdown table, in the order of TERMS; for ``language="zh"`` the
+    中文 column comes first."""
+    if language not in ("en", "zh"):
+        raise ValueError(f"language must be 'en' or 'zh', got {language!r}")
+
+    def row(*cells):  # a "|" inside a cell ("|gradient|") would end it: escape it
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    terms = terms or TERMS
+    if language == "en":
+        rows = [row("English", "中文", "in one line")]
+        rows += [row(t.english, t.chinese, t.meaning) for t in terms]
+    else:
+        rows = [row("中文", "English", "一句话说明（英文）")]
+        rows += [row(t.chinese, t.english, t.meaning) for t in terms]
+    return "\n".join([rows[0], "|---|---|---|", *rows[1:]])

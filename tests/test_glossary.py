@@ -1,5 +1,7 @@
 """The glossary: one rendering per term, every term complete, the lessons' terms present."""
 
+import pytest
+
 from mmkit.glossary import TERMS, as_markdown
 
 
@@ -24,6 +26,17 @@ def test_markdown_has_one_row_per_term():
     assert rows[0] == "| English | 中文 | in one line |"
     assert len(rows) == 2 + len(TERMS)
     assert "| pooling | 池化 |" in as_markdown()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_every_row_has_three_cells_even_when_a_meaning_holds_a_bar(language):
+    import re
+
+    assert any("|" in t.meaning for t in TERMS)  # e.g. saliency map's |gradient|
+    for row in as_markdown(language=language).splitlines():
+        assert len(re.split(r"(?<!\\)\|", row)) == 5, row  # '', three cells, ''
+    first = as_markdown(language=language).splitlines()[2].split(" | ")[0].lstrip("| ")
+    assert first == (TERMS[0].english if language == "en" else TERMS[0].chinese)
 
 
 def test_the_terms_lessons_06_to_10_use_are_there():
