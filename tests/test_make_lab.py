@@ -1,4 +1,5 @@
-"""`make lab LAB_ARGS=--no-browser` must serve JupyterLab on notebooks/ (HTTP 200 on /lab)."""
+"""`make lab LAB_ARGS=--no-browser` must serve JupyterLab on notebooks/ (HTTP 200 on /lab),
+and `make lab LANG=zh` on the Chinese edition, notebooks/zh/."""
 
 import os
 import signal
@@ -9,6 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -18,12 +21,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_make_lab_serves_the_notebooks():
+@pytest.mark.parametrize("language", ["", "zh"])
+def test_make_lab_serves_the_notebooks(language):
     port = _free_port()
     args = f"--no-browser --port={port} --ip=127.0.0.1 --ServerApp.token="
     # VENV points make at the environment running these tests, so nothing is reinstalled.
     lab = subprocess.Popen(
-        ["make", "-s", "lab", f"VENV={sys.prefix}", f"LAB_ARGS={args}"],
+        ["make", "-s", "lab", f"VENV={sys.prefix}", f"LAB_ARGS={args}",
+         *([f"LANG={language}"] if language else [])],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
@@ -37,7 +42,8 @@ def test_make_lab_serves_the_notebooks():
             except OSError:
                 time.sleep(0.5)
         assert status == 200, lab.stdout.read().decode() if lab.poll() is not None else "no answer"
-        assert "01_math_foundations.ipynb" in tree  # the server's root is notebooks/
+        assert "01_math_foundations.ipynb" in tree  # the server's root is notebooks/ ...
+        assert ("make_zh.py" in tree) == (language == "zh")  # ... or notebooks/zh/
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         lab.wait(timeout=30)
