@@ -1,11 +1,13 @@
 """The Chinese edition cannot drift: every English markdown cell has an up-to-date
 translation, `make zh` would change nothing, code and outputs are the English ones, and
-every translated cell renders the glossary's terms as the glossary says."""
+every translated cell renders the glossary's terms as the glossary says and keeps the
+English cell's inline code and formulas exactly."""
 
 import importlib.util
 import json
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -171,3 +173,42 @@ def test_term_pairs_follow_the_glossary():
 ])
 def test_terms_are_found_in_prose_only(markdown, form, exact, hit):
     assert (_pattern(form, exact).search(_prose(markdown)) is not None) is hit
+
+
+# ---- what is not translated --------------------------------------------------------------
+
+_CODE = re.compile(r"`[^`]+`")  # inline code, which may wrap across lines
+_FORMULA = re.compile(r"\$\$.+?\$\$|\$[^$]+\$", re.S)
+
+
+def _kept(markdown: str) -> Counter:
+    """The inline code and the formulas of a cell, each with its whitespace normalised
+    (a translation may wrap a line elsewhere)."""
+    code = _CODE.findall(markdown)
+    formulas = _FORMULA.findall(_CODE.sub(" ", markdown))
+    return Counter(" ".join(piece.split()) for piece in code + formulas)
+
+
+def test_code_and_formulas_are_kept_as_they_are():
+    changed, cells = [], 0
+    for notebook in make_zh.english_notebooks():
+        translations = make_zh.load_translations(notebook)
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            entry = translations.get(cell.id)
+            if cell.cell_type != "markdown" or not entry or not entry.get("zh"):
+                continue
+            cells += 1
+            english, chinese = _kept(cell.source), _kept(entry["zh"])
+            if english != chinese:
+                changed.append(f"{notebook.name}, cell {cell.id}: lost "
+                               f"{sorted((english - chinese).elements())[:3]}, added "
+                               f"{sorted((chinese - english).elements())[:3]}")
+    assert cells > 0
+    assert not changed, "\n".join(changed)
+
+
+def test_kept_finds_code_and_formulas_but_not_prose():
+    assert _kept("Use `torch.softmax` on $z_i$ and $$\\sum_i p_i = 1$$.") == Counter(
+        ["`torch.softmax`", "$z_i$", "$$\\sum_i p_i = 1$$"])
+    assert _kept("用 `torch.softmax`\n计算 $z_i$。") == _kept("Use `torch.softmax` on $z_i$.")
+    assert _kept("Use `torch.softmax` on $z_i$.") != _kept("用 `torch.nn.softmax` 计算 $z_i$。")
