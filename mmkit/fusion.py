@@ -256,12 +256,14 @@ class TensorFusion(_Fusion):
         max_mb = check_positive(max_mb, "max_mb")
         if self.rank is None:
             product = (small + 1) ** len(self.modalities)
-            megabytes = product * (out_dim + 1) * 4 / 2**20
+            # nn.Linear(product, out_dim): product x out_dim weights and out_dim biases
+            megabytes = (product + 1) * out_dim * 4 / 2**20
             if megabytes > max_mb:
                 raise ValueError(
                     f"tensor fusion of {len(self.modalities)} modalities with small={small} "
                     f"and out_dim={out_dim} needs an output layer of {product:,} x {out_dim} "
-                    f"weights, {megabytes:,.1f} MB, above max_mb={max_mb:g}; pass rank= "
+                    f"weights and {out_dim} biases, {megabytes:,.1f} MB, above "
+                    f"max_mb={max_mb:g}; pass rank= "
                     "(low-rank tensor fusion), a smaller small=, or a larger max_mb="
                 )
         self.project = nn.ModuleDict({m: nn.Linear(d, small) for m, d in self.in_dims.items()})

@@ -159,7 +159,10 @@ def test_two_modality_tensor_fusion_equals_torch_bilinear():
 
 def test_tensor_fusion_refuses_an_output_layer_too_large_for_memory():
     dims = {m: 8 for m in ("image", "text", "audio", "video")}
-    with pytest.raises(ValueError, match=r"4,426\.2 MB, above max_mb=256; pass rank="):
+    # The layer it would build, counted without allocating it (the meta device).
+    layer = nn.Linear(65**4, 64, device="meta")
+    megabytes = sum(p.numel() for p in layer.parameters()) * 4 / 2**20
+    with pytest.raises(ValueError, match=rf"{megabytes:,.1f} MB, above max_mb=256; pass rank="):
         TensorFusion(dims, out_dim=64, small=64)
     with pytest.raises(ValueError, match=r"above max_mb=0\.01"):
         TensorFusion(dims, out_dim=8, small=4, max_mb=0.01)
