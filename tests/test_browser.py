@@ -169,8 +169,15 @@ def test_a_chinese_notebook_and_its_chinese_explorer(browser, lab_url_zh):
         explorer.wait_for(timeout=30_000)
         explorer.scroll_into_view_if_needed()
         assert explorer.get_by_text("温度系数 T").count() == 1  # the control, in Chinese
-    finally:
         page.screenshot(path=str(ARTIFACTS / f"zh-{notebook.stem}.png"))
+        # The gradient-descent explorer: its plot's titles are Chinese too (碗形函数, 最小值),
+        # drawn by matplotlib in the CJK font set_language found.
+        descent = panel.locator(".mmkit-explorer").nth(1)
+        descent.scroll_into_view_if_needed()
+        assert descent.get_by_text("学习率 α").count() == 1
+        assert bytes(descent.locator("img").first.screenshot()).startswith(b"\x89PNG")
+    finally:
+        page.screenshot(path=str(ARTIFACTS / f"zh-{notebook.stem}-explorer.png"))
         page.close()
 
 
