@@ -29,6 +29,8 @@ LANGUAGES = ("en", "zh")
 CJK_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC",
              "Source Han Sans SC", "Source Han Sans CN", "SimHei", "Microsoft YaHei",
              "PingFang SC", "Heiti SC", "Arial Unicode MS")
+CJK_MONO_FONTS = ("WenQuanYi Micro Hei Mono", "WenQuanYi Zen Hei Mono", "Noto Sans Mono CJK SC",
+                  "Sarasa Mono SC")
 FONT_HINT = ("no font with Chinese glyphs was found; install one, e.g. "
              "`sudo apt-get install fonts-wqy-microhei` (Debian/Ubuntu), "
              "`sudo dnf install google-noto-sans-cjk-fonts` (Fedora), or `conda install -c "
@@ -84,12 +86,12 @@ _phrases = {"pattern": None, "size": -1}
 _QUOTED = re.compile(r"((?<!\w)'[^']*'(?!\w)|“[^”]*”)")
 
 
-def cjk_font() -> str | None:
-    """The first installed font of CJK_FONTS, or None."""
+def cjk_font(candidates=CJK_FONTS) -> str | None:
+    """The first installed font of ``candidates`` (CJK_FONTS), or None."""
     from matplotlib import font_manager
 
     installed = {font.name for font in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
+    return next((name for name in candidates if name in installed), None)
 
 
 def set_language(language: str) -> str:
@@ -106,6 +108,11 @@ def set_language(language: str) -> str:
 
         families = matplotlib.rcParams["font.sans-serif"]
         matplotlib.rcParams["font.sans-serif"] = [font, *[f for f in families if f != font]]
+        # Monospaced text (captions lined up in columns) needs Chinese glyphs too: a
+        # monospaced CJK font if one is installed, else the CJK font found above.
+        mono = cjk_font(CJK_MONO_FONTS) or font
+        families = matplotlib.rcParams["font.monospace"]
+        matplotlib.rcParams["font.monospace"] = [mono, *[f for f in families if f != mono]]
         matplotlib.rcParams["axes.unicode_minus"] = False  # CJK fonts often lack U+2212
     _state["language"] = language
     return language

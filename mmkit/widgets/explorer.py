@@ -42,6 +42,18 @@ def check_labelled_samples(data, vocab, sample, *, texts: str, max_samples: int 
     return count
 
 
+def _translate_labels(control) -> None:
+    """A control's label, and the labels of (label, value) options, in Chinese; the values
+    the draw function receives stay as they are. Plain string options are data (a prompt,
+    a caption) and keep their words."""
+    control.description = tr(control.description)
+    options = getattr(control, "options", None)
+    if options and all(isinstance(o, tuple) and len(o) == 2 for o in options):
+        value = control.value
+        control.options = [(tr(str(label)), v) for label, v in options]
+        control.value = value  # setting options picks the first one
+
+
 class Explorer(widgets.HBox):
     """Controls on the left; the live figure and a one-line status on the right.
 
@@ -65,7 +77,7 @@ class Explorer(widgets.HBox):
         self.error = None  # the exception of the last refresh, or None
         if language() == "zh":  # mmkit.set_language("zh"): labels in Chinese
             for control in controls.values():
-                control.description = tr(control.description)
+                _translate_labels(control)
         self.figure = figure
         self.plots = plots
         self._draw = draw
