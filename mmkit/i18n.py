@@ -53,7 +53,7 @@ ZH: dict[str, str] = {
     "who looks": "谁在看", "image layer": "图像层",
     # titles, axes and legends
     "attention weight per sample": "每个样本的注意力权重", "test sample": "测试样本",
-    "test accuracy": "测试准确率", "logits z": "logits z", "probabilities": "概率",
+    "test accuracy": "测试准确率", "probabilities": "概率",
     "share of |attribution|": "归因占比 |attribution|", "waveform": "波形", "time (s)": "时间 (s)",
     "attended to (key)": "被关注的词 (key)", "attending (query)": "发出关注的词 (query)",
     "false positive rate (FPR)": "假阳性率 (FPR)",

@@ -8,20 +8,17 @@ update their artists in place, so a widget can switch samples and methods quickl
 
 import numpy as np
 
+from mmkit.viz.arrays import as_float_array
 from mmkit.viz.media import _to_numpy_image
 
 _RED = np.array([0.85, 0.1, 0.1])
 _BLUE = np.array([0.1, 0.3, 0.9])
 
 
-def _numpy(x) -> np.ndarray:
-    return np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=float)
-
-
 def attribution_colours(scores, max_alpha: float = 0.85) -> np.ndarray:
     """(..., 4) RGBA: red where a score is > 0, blue where < 0, opacity |score| / max|score|.
     All-zero scores give a fully transparent result."""
-    scores = _numpy(scores)
+    scores = as_float_array(scores)
     top = np.abs(scores).max() if scores.size else 0.0
     strength = np.abs(scores) / top if top > 0 else np.zeros_like(scores)
     rgb = np.where((scores >= 0)[..., None], _RED, _BLUE)
@@ -109,7 +106,7 @@ class TokenStrip:
         self.update(tokens, scores)
 
     def update(self, tokens, scores) -> None:
-        scores = _numpy(scores)
+        scores = as_float_array(scores)
         if len(tokens) > len(self.words):
             raise ValueError(f"at most {len(self.words)} tokens fit, got {len(tokens)}")
         if len(scores) != len(tokens):

@@ -5,9 +5,7 @@ import math
 import numpy as np
 from matplotlib.patches import Rectangle
 
-
-def _numpy(x) -> np.ndarray:
-    return np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=float)
+from mmkit.viz.arrays import as_float_array
 
 
 def channel_mosaic(maps, gap: int = 1) -> tuple[np.ndarray, int]:
@@ -17,7 +15,7 @@ def channel_mosaic(maps, gap: int = 1) -> tuple[np.ndarray, int]:
     so that every pattern is visible whatever its size; gaps and unused tiles are NaN,
     which imshow leaves blank. Channel k sits at row k // cols, column k % cols.
     """
-    maps = _numpy(maps)
+    maps = as_float_array(maps)
     c, h, w = maps.shape
     cols = math.ceil(math.sqrt(c))
     rows = math.ceil(c / cols)
@@ -37,14 +35,14 @@ class MapPanel:
     def __init__(self, ax, values, title: str = "", cmap: str = "viridis", fixed_range=None):
         self.ax = ax
         self.fixed_range = fixed_range
-        self.artist = ax.imshow(_numpy(values), cmap=cmap, interpolation="nearest")
+        self.artist = ax.imshow(as_float_array(values), cmap=cmap, interpolation="nearest")
         ax.set_title(title, fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
         self.update(values)
 
     def update(self, values) -> None:
-        data = _numpy(values)
+        data = as_float_array(values)
         h, w = data.shape
         self.artist.set_data(data)
         # A new layer has a new size: pixel (i, j) must still be centred at (x=j, y=i).

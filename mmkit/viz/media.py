@@ -5,10 +5,12 @@ import wave
 
 import numpy as np
 
+from mmkit.viz.arrays import as_float_array
+
 
 def _to_numpy_image(x) -> np.ndarray:
     """(C, H, W) or (H, W) tensor/array -> what imshow wants: (H, W, C) or (H, W)."""
-    x = np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=float)
+    x = as_float_array(x)
     if x.ndim == 3:
         x = x[0] if x.shape[0] == 1 else np.moveaxis(x, 0, -1)
     return x
@@ -16,7 +18,7 @@ def _to_numpy_image(x) -> np.ndarray:
 
 def frame_strip(video) -> np.ndarray:
     """(T, C, H, W) frames side by side as one (C, H, T*W + gaps) picture."""
-    video = np.asarray(video.detach().cpu() if hasattr(video, "detach") else video, dtype=float)
+    video = as_float_array(video)
     t, c, h, w = video.shape
     gap = np.ones((c, h, 1))  # a white line between frames
     pieces = []
@@ -57,7 +59,7 @@ class Waveform:
         self.update(audio)
 
     def update(self, audio) -> None:
-        y = np.asarray(audio.detach().cpu() if hasattr(audio, "detach") else audio, dtype=float)
+        y = as_float_array(audio)
         t = np.arange(len(y)) / self.sample_rate
         self.line.set_data(t, y)
         self.ax.set_xlim(0, max(t[-1], 1e-3) if len(t) else 1)
@@ -65,7 +67,7 @@ class Waveform:
 
 def wav_bytes(audio, sample_rate: int) -> bytes:
     """A mono waveform in [-1, 1] as the bytes of a 16-bit WAV file (for ipywidgets.Audio)."""
-    y = np.asarray(audio.detach().cpu() if hasattr(audio, "detach") else audio, dtype=float)
+    y = as_float_array(audio)
     pcm = (np.clip(y, -1, 1) * 32767).astype("<i2")
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:

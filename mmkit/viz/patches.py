@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from mmkit.viz.arrays import as_float_array
 from mmkit.viz.media import _to_numpy_image
 
 
@@ -46,8 +47,7 @@ class PatchAttentionOverlay:
 
     @staticmethod
     def _square(weights) -> np.ndarray:
-        grid = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights,
-                          dtype=float)
+        grid = as_float_array(weights)
         side = round(grid.size ** 0.5)
         if side * side != grid.size:
             raise ValueError(f"weights must hold one number per patch of a square grid, got "

@@ -6,6 +6,7 @@ decoding stepper can move a slider without rebuilding the figure.
 
 import numpy as np
 
+from mmkit.viz.arrays import as_float_array
 from mmkit.viz.media import _to_numpy_image
 
 
@@ -32,8 +33,7 @@ class CellsOverImage:
     def update(self, image, cells, weights, title: str = "") -> None:
         """cells: (row, column) of each token's cell; weights: its attention (any scale)."""
         self.image.set_data(np.clip(_to_numpy_image(image), 0, 1))
-        weights = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights,
-                             dtype=float)
+        weights = as_float_array(weights)
         if len(cells) != len(self.frames) or len(weights) != len(self.frames):
             raise ValueError(f"give {len(self.frames)} cells and weights, got {len(cells)} and "
                              f"{len(weights)}")
